@@ -1,0 +1,138 @@
+"""Reading the JSONL benchmark format into gold Docs, and the registered corpus reader.
+
+One sentence a line::
+
+    {"tokens": ["PERUGIA", ",", "Italy"], "entities": [[0, 1, "Loc"], [2, 3, "Loc"]],
+     "relations": [[0, 1, 2, 3, "Located_In"]]}
+
+Entities are `[start, end, label]` token offsets (end exclusive); relations are
+`[head_start, head_end, tail_start, tail_end, label]` over entities of the same line.
+Every malformed line raises `DataError` naming the file, the line and the problem.
+"""
+import json
+import random
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+from spacy.util import registry
+from spacy.vocab import Vocab
+
+from .relations import register_extensions
+
+
+class DataError(ValueError):
+    """A malformed record, with the file and line it came from."""
+
+    def __init__(self, source: str, line: int, problem: str):
+        self.source, self.line, self.problem = source, line, problem
+        super().__init__(f"{source}:{line}: {problem}")
+
+
+def _check_offsets(item: Any, n_offsets: int, what: str, n_tokens: int) -> None:
+    if not isinstance(item, list) or len(item) != n_offsets + 1:
+        raise ValueError(f"{what} must be a list of {n_offsets} offsets and a label, got {item!r}")
+    *offsets, label = item
+    if not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets):
+        raise ValueError(f"{what} has offsets that are not integers: {item!r}")
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"{what} has no label (a non-empty string): {item!r}")
+    for start, end in zip(offsets[::2], offsets[1::2]):
+        if not 0 <= start < end <= n_tokens:
+            raise ValueError(
+                f"{what} has span [{start}, {end}) outside the sentence's {n_tokens} tokens: {item!r}"
+            )
+
+
+def record_to_doc(vocab: Vocab, record: Any) -> Doc:
+    """Build a gold Doc from one parsed record; raise ValueError on malformed input."""
+    if not isinstance(record, dict):
+        raise ValueError(f"a record must be a JSON object, got {type(record).__name__}")
+    for field in ("tokens", "entities", "relations"):
+        if field not in record:
+            raise ValueError(f"missing field {field!r}")
+        if not isinstance(record[field], list):
+            raise ValueError(f"field {field!r} must be a list")
+    tokens = record["tokens"]
+    if not tokens:
+        raise ValueError("'tokens' is empty")
+    for i, token in enumerate(tokens):
+        if not isinstance(token, str) or not token or token.isspace():
+            raise ValueError(f"token {i} must be a non-empty, non-blank string, got {token!r}")
+    n = len(tokens)
+    entities = record["entities"]
+    for i, ent in enumerate(entities):
+        _check_offsets(ent, 2, f"entity {i}", n)
+    spans = sorted((s, e, label) for s, e, label in entities)
+    for (s1, e1, l1), (s2, e2, l2) in zip(spans, spans[1:]):
+        if s2 < e1:
+            raise ValueError(f"entities [{s1}, {e1}, {l1!r}] and [{s2}, {e2}, {l2!r}] overlap")
+    known = {(s, e) for s, e, _ in spans}
+    for i, rel in enumerate(record["relations"]):
+        _check_offsets(rel, 4, f"relation {i}", n)
+        for arg, (s, e) in (("head", rel[0:2]), ("tail", rel[2:4])):
+            if (s, e) not in known:
+                raise ValueError(f"relation {i}: its {arg} [{s}, {e}) is not an entity: {rel!r}")
+    doc = Doc(vocab, words=tokens, spaces=[True] * (n - 1) + [False])
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in spans]
+    register_extensions()
+    doc._.relations = [list(rel) for rel in record["relations"]]
+    return doc
+
+
+def read_jsonl(
+    path: Union[str, Path],
+    vocab: Vocab,
+    keep: Optional[Callable[[Dict[str, Any]], bool]] = None,
+) -> Iterator[Doc]:
+    """Yield one gold Doc per line of a JSONL file (blank lines are skipped).
+
+    `keep`, if given, selects records (e.g. by ADE fold) before they are built.
+    A malformed line raises DataError with the file and line number.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"JSONL file not found: {path}")
+    with path.open(encoding="utf8") as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(str(path), line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
+            if keep is not None and isinstance(record, dict) and not keep(record):
+                continue
+            try:
+                yield record_to_doc(vocab, record)
+            except ValueError as err:
+                raise DataError(str(path), line_no, str(err)) from None
+
+
+@registry.readers("spacy_deeper.JsonlCorpus.v1")
+def create_jsonl_corpus(
+    path: Path, limit: int = 0, shuffle: bool = False, gold_preproc: bool = False
+) -> Callable[[Language], Iterable[Example]]:
+    """A corpus reader for the JSONL format, for configs that skip the DocBin step.
+
+    With gold_preproc=False (the default, as spaCy's own Corpus) the predicted
+    doc is the pipeline's own tokenization of the text, aligned to the gold tokens.
+    """
+
+    def read(nlp: Language) -> Iterator[Example]:
+        docs = list(read_jsonl(path, nlp.vocab))
+        if shuffle:
+            random.shuffle(docs)
+        if limit:
+            docs = docs[:limit]
+        for ref in docs:
+            if gold_preproc:
+                words = [t.text for t in ref]
+                pred = Doc(nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in ref])
+            else:
+                pred = nlp.make_doc(ref.text)
+            yield Example(pred, ref)
+
+    return read

@@ -1,0 +1,232 @@
+"""The registered architecture: a Thinc model from docs to joint NER + RE outputs.
+
+docs -> tok2vec (any spaCy token-to-vector layer) -> segments (sentences, or bounded
+windows) -> the PyTorch `DeeperJointNet` through Thinc's PyTorchWrapper.
+
+Input: `(docs, gold)`, where gold is None at inference and, in training, one
+`DocGold` per doc (tag ids per token and relations between entity-end tokens).
+Output: `JointOutput`.
+"""
+import io
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import numpy
+import srsly
+import torch
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
+from thinc.types import Floats2d
+
+from .network import DeeperJointNet
+
+Segment = Tuple[int, int, int]  # (doc index, start token, end token)
+
+
+@dataclass
+class DocGold:
+    """Training targets for one doc: a tag id per token, and relations as
+    (head entity last token, tail entity last token, relation index)."""
+
+    tags: numpy.ndarray
+    relations: List[Tuple[int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class JointOutput:
+    segments: List[Segment]
+    tags: Optional[numpy.ndarray] = None  # (n_segments, width) Viterbi tags
+    lengths: Optional[numpy.ndarray] = None  # (n_segments,)
+    pairs: Optional[numpy.ndarray] = None  # (n_pairs, 3): segment, head end, tail end (segment offsets)
+    probs: Optional[numpy.ndarray] = None  # (n_pairs, n_rels)
+    ner_loss: float = 0.0
+    rel_loss: float = 0.0
+    n_cross_segment: int = 0  # gold relations dropped because they cross segments
+
+
+def make_segments(docs: Sequence[Doc], max_length: int) -> List[Segment]:
+    """Split docs into sentences (where sentence boundaries are set), and anything
+    longer than max_length into consecutive windows of at most max_length tokens.
+    Empty docs give no segment."""
+    segments = []
+    for i, doc in enumerate(docs):
+        if len(doc) == 0:
+            continue
+        if doc.has_annotation("SENT_START"):
+            bounds = [(sent.start, sent.end) for sent in doc.sents]
+        else:
+            bounds = [(0, len(doc))]
+        for start, end in bounds:
+            for window in range(start, end, max_length):
+                segments.append((i, window, min(window + max_length, end)))
+    return segments
+
+
+@registry.architectures("spacy_deeper.DeeperJoint.v1")
+def build_deeper_joint(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    rnn_type: str = "gru",
+    hidden_size: int = 256,
+    n_shared: int = 1,
+    n_ner: int = 1,
+    n_re: int = 2,
+    ner_hidden: int = 128,
+    tag_embed_size: int = 25,
+    rel_hidden: int = 128,
+    rnn_dropout: float = 0.35,
+    rel_dropout: float = 0.5,
+    max_length: int = 128,
+) -> Model:
+    """Crone (2020): shared BiRNN layers, then NER-specific and RE-specific ones.
+
+    n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
+    are processed in windows of max_length tokens.
+    """
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}.")
+    net = DeeperJointNet(
+        rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
+        ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
+        rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
+    )
+    wrapped = PyTorchWrapper_v3(
+        net,
+        convert_inputs=_convert_inputs,
+        convert_outputs=_convert_outputs,
+        serialize_model=_serialize_net,
+        deserialize_model=_deserialize_net,
+    )
+    return Model(
+        "deeper_joint",
+        _forward,
+        init=_init,
+        layers=[tok2vec, wrapped],
+        refs={"tok2vec": tok2vec, "net": wrapped},
+        attrs={"max_length": max_length},
+        dims={"nI": None},
+    )
+
+
+def get_net(model: Model) -> DeeperJointNet:
+    """The torch module inside the model's PyTorchWrapper."""
+    return model.get_ref("net").shims[0]._model
+
+
+def _init(model: Model, X=None, Y=None) -> Model:
+    tok2vec = model.get_ref("tok2vec")
+    docs = X[0] if X is not None else None
+    tok2vec.initialize(X=docs)
+    if tok2vec.has_dim("nO"):
+        model.set_dim("nI", tok2vec.get_dim("nO"))
+    elif docs:
+        model.set_dim("nI", tok2vec.predict(docs[:1])[0].shape[1])
+    return model
+
+
+def _forward(model: Model, inputs, is_train: bool):
+    docs, gold = inputs
+    segments = make_segments(docs, model.attrs["max_length"])
+    Xs, backprop_tok2vec = model.get_ref("tok2vec")(docs, is_train)
+    if not segments:
+        output = JointOutput(segments, numpy.zeros((0, 0), dtype="int64"), numpy.zeros(0, dtype="int64"))
+        return output, lambda d_loss: backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
+    targets = None if gold is None else SegmentTargets.build(docs, gold, segments)
+    output, backprop_net = model.get_ref("net")((Xs, segments, targets), is_train)
+    if targets is not None:
+        output.n_cross_segment = targets.n_cross_segment
+    return output, lambda d_loss: backprop_tok2vec(backprop_net(d_loss))
+
+
+@dataclass
+class SegmentTargets:
+    """Gold tags for all tokens of a batch (flattened, plus one padding 0) and
+    gold relations as (segment, head end, tail end, relation) in segment offsets."""
+
+    tags: numpy.ndarray
+    pairs: numpy.ndarray
+    n_cross_segment: int  # relations whose entities fall in different segments
+
+    @classmethod
+    def build(cls, docs: Sequence[Doc], gold: Sequence[DocGold], segments: List[Segment]) -> "SegmentTargets":
+        doc_offsets = _offsets([len(doc) for doc in docs])
+        n_tokens = sum(len(doc) for doc in docs)
+        segment_of = numpy.full(n_tokens, -1, dtype="int64")
+        for s, (doc_i, start, end) in enumerate(segments):
+            segment_of[doc_offsets[doc_i] + start : doc_offsets[doc_i] + end] = s
+        rows, n_cross = [], 0
+        for doc_i, doc_gold in enumerate(gold):
+            for head, tail, rel in doc_gold.relations:
+                s = segment_of[doc_offsets[doc_i] + head]
+                if s != segment_of[doc_offsets[doc_i] + tail]:
+                    n_cross += 1
+                    continue
+                seg_start = segments[s][1]
+                rows.append((s, head - seg_start, tail - seg_start, rel))
+        tags = numpy.concatenate([g.tags for g in gold] + [numpy.zeros(1, dtype="int64")])
+        return cls(tags, numpy.array(rows, dtype="int64").reshape(-1, 4), n_cross)
+
+
+def _offsets(lengths: Sequence[int]) -> numpy.ndarray:
+    return numpy.concatenate([[0], numpy.cumsum(lengths)[:-1]]).astype("int64")
+
+
+def _convert_inputs(model: Model, inputs, is_train: bool):
+    Xs, segments, targets = inputs
+    doc_lengths = [X.shape[0] for X in Xs]
+    n_tokens = sum(doc_lengths)
+    seg_array = numpy.array(segments, dtype="int64")
+    starts = _offsets(doc_lengths)[seg_array[:, 0]] + seg_array[:, 1]
+    lengths = seg_array[:, 2] - seg_array[:, 1]
+    steps = numpy.arange(int(lengths.max()))
+    index = numpy.where(steps[None, :] < lengths[:, None], starts[:, None] + steps[None, :], n_tokens)
+    X = xp2torch(model.ops.flatten(Xs), requires_grad=is_train)
+    kwargs = {"index": torch.as_tensor(index, device=X.device), "lengths": torch.as_tensor(lengths)}
+    if targets is not None:
+        kwargs["gold_tags"] = torch.as_tensor(targets.tags[index], device=X.device)
+        kwargs["gold_pairs"] = torch.as_tensor(targets.pairs, device=X.device)
+
+    def convert_back(d_inputs: ArgsKwargs) -> List[Floats2d]:
+        dX = d_inputs.args[0]
+        dX = model.ops.alloc2f(*X.shape) if dX is None else torch2xp(dX)
+        return model.ops.unflatten(dX, model.ops.asarray1i(doc_lengths))
+
+    return ArgsKwargs(args=(X,), kwargs=kwargs), convert_back
+
+
+def _convert_outputs(model: Model, inputs_outputs, is_train: bool):
+    (Xs, segments, targets), Y = inputs_outputs
+    if is_train:
+        ner_loss, rel_loss = Y
+        output = JointOutput(segments, ner_loss=float(ner_loss.detach()), rel_loss=float(rel_loss.detach()))
+
+        def backprop(d_loss: Tuple[float, float]) -> ArgsKwargs:
+            live = [(loss, d) for loss, d in zip((ner_loss, rel_loss), d_loss) if loss.requires_grad]
+            grads = [torch.tensor(d, dtype=loss.dtype, device=loss.device) for loss, d in live]
+            return ArgsKwargs(args=([loss for loss, _ in live],), kwargs={"grad_tensors": grads})
+
+        return output, backprop
+    tags, pairs, probs = Y
+    lengths = numpy.array([end - start for _, start, end in segments], dtype="int64")
+    output = JointOutput(
+        segments, tags=tags.cpu().numpy(), lengths=lengths, pairs=pairs.cpu().numpy(), probs=probs.float().cpu().numpy()
+    )
+    return output, lambda d: None
+
+
+def _serialize_net(net: DeeperJointNet) -> bytes:
+    """The weights and the configuration they were built for, so that loading
+    rebuilds every label-dependent shape before the weights go in."""
+    buffer = io.BytesIO()
+    torch.save(net.state_dict(), buffer)
+    return srsly.msgpack_dumps({"shape": net.shape, "state": buffer.getvalue()})
+
+
+def _deserialize_net(net: DeeperJointNet, data: bytes, device) -> DeeperJointNet:
+    msg = srsly.msgpack_loads(data)
+    if msg["shape"] is not None:
+        net.configure(**msg["shape"])
+    state = torch.load(io.BytesIO(msg["state"]), map_location=device)
+    net.load_state_dict(state)
+    net.to(device)
+    return net

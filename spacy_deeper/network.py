@@ -1,0 +1,237 @@
+"""The PyTorch network of Crone (2020): shared BiRNN layers, then an NER head
+(BiRNN layers, feed-forward, tag scores, CRF) and an RE head (BiRNN layers over the
+shared output, an entity-tag embedding, and the multi-head selection scorer).
+
+Inputs are the token vectors of all docs in a batch, flattened to (n_tokens, n_in),
+and an index matrix (n_segments, width) that lays each segment (a sentence or a
+bounded window) out as one padded row. Packed sequences make a segment's output
+independent of what else is in the batch.
+"""
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .crf import LinearChainCRF
+
+RNN_TYPES = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class BiRNN(nn.Module):
+    """`n_layers` stacked bidirectional RNN layers with dropout on their input.
+
+    With n_layers=0 it is the identity (and applies no dropout).
+    """
+
+    def __init__(self, n_in: int, hidden: int, n_layers: int, cell: str, dropout: float):
+        super().__init__()
+        if cell not in RNN_TYPES:
+            raise ValueError(f"Unknown rnn_type {cell!r}: use one of {sorted(RNN_TYPES)}.")
+        self.n_layers = n_layers
+        self.n_out = 2 * hidden if n_layers else n_in
+        self.dropout = nn.Dropout(dropout)
+        if n_layers:
+            self.rnn = RNN_TYPES[cell](n_in, hidden, num_layers=n_layers, bidirectional=True, batch_first=True)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        if not self.n_layers:
+            return x
+        packed = pack_padded_sequence(self.dropout(x), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        output, _ = self.rnn(packed)
+        output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
+        return output
+
+
+def pair_features(g: Tensor, distmult: Tensor) -> Tuple[Tensor, Tensor]:
+    """Cosine similarity and per-relation DistMult scores of all token pairs.
+
+    g: (batch, n, d) projected token vectors; distmult: (n_rels, d) diagonals m_k.
+    Returns cos (batch, n, n) with cos[b, i, j] = cos(g_i, g_j), and
+    dm (batch, n, n, n_rels) with dm[b, i, j, k] = g_i^T diag(m_k) g_j.
+    """
+    unit = F.normalize(g, dim=-1)
+    cos = unit @ unit.transpose(1, 2)
+    dm = torch.einsum("bid,kd,bjd->bijk", g, distmult, g)
+    return cos, dm
+
+
+class MultiHeadSelection(nn.Module):
+    """Scores every (head, tail) pair of token vectors for every relation type.
+
+    g = f(h) = tanh(W h + b) for each token; a pair's features are
+    [g_i; g_j; cos(g_i, g_j); DistMult_1..R(g_i, g_j)], and one linear layer maps
+    them to a logit per relation type. The linear layer is applied term by term
+    (head part, tail part, cosine weight, DistMult mixing) so no (n, n, 2d) tensor
+    is ever built; the result is the same as on the concatenation.
+    """
+
+    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.project = nn.Linear(n_in, hidden)
+        self.distmult = nn.Parameter(torch.empty(n_rels, hidden).uniform_(-0.1, 0.1))
+        self.head_out = nn.Linear(hidden, n_rels)
+        self.tail_out = nn.Linear(hidden, n_rels, bias=False)
+        self.cos_out = nn.Parameter(torch.zeros(n_rels))
+        self.dm_out = nn.Linear(n_rels, n_rels, bias=False)
+
+    def forward(self, h: Tensor) -> Tensor:
+        """h: (batch, n, n_in) -> logits (batch, n, n, n_rels), [b, i, j] = head i, tail j."""
+        g = torch.tanh(self.project(self.dropout(h)))
+        cos, dm = pair_features(g, self.distmult)
+        return (
+            self.head_out(g)[:, :, None, :]
+            + self.tail_out(g)[:, None, :, :]
+            + cos[..., None] * self.cos_out
+            + self.dm_out(dm)
+        )
+
+
+class DeeperJointNet(nn.Module):
+    """The joint network. Its layers are built by `configure`, once the input width,
+    the tag set and the relation labels are known (and again when a saved model is
+    loaded, from the configuration stored with its weights)."""
+
+    def __init__(
+        self,
+        rnn_type: str = "gru",
+        hidden_size: int = 256,
+        n_shared: int = 1,
+        n_ner: int = 1,
+        n_re: int = 2,
+        ner_hidden: int = 128,
+        tag_embed_size: int = 25,
+        rel_hidden: int = 128,
+        rnn_dropout: float = 0.35,
+        rel_dropout: float = 0.5,
+    ):
+        super().__init__()
+        for name, depth in (("n_shared", n_shared), ("n_ner", n_ner), ("n_re", n_re)):
+            if depth < 0:
+                raise ValueError(f"{name} must be >= 0, got {depth}.")
+        if rnn_type not in RNN_TYPES:
+            raise ValueError(f"Unknown rnn_type {rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
+        self.hyper = dict(
+            rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
+            ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
+            rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
+        )
+        self.shape: Optional[Dict[str, Any]] = None
+        # Moves with .to(device), so layers built later land on the same device.
+        self.register_buffer("_anchor", torch.zeros(0), persistent=False)
+
+    @property
+    def is_configured(self) -> bool:
+        return self.shape is not None
+
+    def configure(self, n_in: int, n_rels: int, allowed: list, is_entity: list, is_continuation: list) -> None:
+        """Build (or rebuild) every layer for this input width, tag set and relation count.
+
+        allowed: (n_tags, n_tags) nested list of bools, the tag scheme's transitions;
+        is_entity / is_continuation: per-tag flags used to find entity ends.
+        """
+        hp = self.hyper
+        n_tags = len(allowed)
+        self.shape = dict(n_in=n_in, n_rels=n_rels, allowed=allowed, is_entity=is_entity, is_continuation=is_continuation)
+        cell, hidden, drop = hp["rnn_type"], hp["hidden_size"], hp["rnn_dropout"]
+        self.shared = BiRNN(n_in, hidden, hp["n_shared"], cell, drop)
+        self.ner_rnn = BiRNN(self.shared.n_out, hidden, hp["n_ner"], cell, drop)
+        self.ner_ff = nn.Sequential(nn.Linear(self.ner_rnn.n_out, hp["ner_hidden"]), nn.ReLU())
+        self.tag_scores = nn.Linear(hp["ner_hidden"], n_tags)
+        self.crf = LinearChainCRF(n_tags, torch.tensor(allowed, dtype=torch.bool))
+        self.re_rnn = BiRNN(self.shared.n_out, hidden, hp["n_re"], cell, drop)
+        self.tag_embed = nn.Embedding(n_tags, hp["tag_embed_size"])
+        self.relations = MultiHeadSelection(
+            self.re_rnn.n_out + hp["tag_embed_size"], hp["rel_hidden"], max(n_rels, 1), hp["rel_dropout"]
+        )
+        self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
+        self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
+        self.to(self._anchor.device)
+
+    def forward(
+        self,
+        X: Tensor,
+        index: Tensor,
+        lengths: Tensor,
+        gold_tags: Optional[Tensor] = None,
+        gold_pairs: Optional[Tensor] = None,
+    ):
+        """X: (n_tokens, n_in); index: (n_segments, width) rows of token indices,
+        padded with n_tokens; lengths: (n_segments,).
+
+        Training (gold_tags given): returns (ner_loss, rel_loss), each a mean per
+        segment; gold_pairs is (n_pairs, 4): segment, head end token, tail end
+        token, relation index. Inference: returns (tags, pairs, probs), the Viterbi
+        tags (n_segments, width), the candidate pairs (n_pairs, 3): segment, head end
+        token, tail end token, and their probabilities (n_pairs, n_rels).
+        """
+        if not self.is_configured:
+            raise RuntimeError("DeeperJointNet.configure() must be called before use.")
+        padded = torch.cat([X, X.new_zeros(1, X.shape[1])])[index]
+        shared = self.shared(padded, lengths)
+        emissions = self.tag_scores(self.ner_ff(self.ner_rnn(shared, lengths)))
+        training = gold_tags is not None
+        tags = gold_tags if training else self.crf.viterbi(emissions, lengths)
+        re_input = torch.cat([self.re_rnn(shared, lengths), self.tag_embed(tags)], dim=-1)
+        ends = self._entity_ends(tags, lengths)
+        seg, pos = ends.nonzero(as_tuple=True)
+        n_seg = index.shape[0]
+        if training:
+            ner_loss = self.crf.neg_log_likelihood(emissions, tags, lengths).sum() / n_seg
+            rel_loss = self._relation_loss(re_input, ends, seg, pos, gold_pairs) / n_seg
+            return ner_loss, rel_loss
+        if seg.numel() == 0 or self.shape["n_rels"] == 0:
+            n_rels = self.shape["n_rels"]
+            return tags, index.new_zeros(0, 3), X.new_zeros(0, n_rels)
+        logits, slot, valid = self._pair_logits(re_input, ends, seg, pos)
+        seg_i, head_i, tail_i = valid.nonzero(as_tuple=True)
+        pairs = torch.stack([seg_i, slot[seg_i, head_i], slot[seg_i, tail_i]], dim=1)
+        return tags, pairs, torch.sigmoid(logits[seg_i, head_i, tail_i])
+
+    def _entity_ends(self, tags: Tensor, lengths: Tensor) -> Tensor:
+        """(n_segments, width) mask of the last tokens of entities."""
+        valid = torch.arange(tags.shape[1], device=tags.device)[None, :] < lengths[:, None]
+        entity = self.is_entity[tags] & valid
+        continues = self.is_continuation[tags] & valid
+        next_continues = torch.zeros_like(continues)
+        next_continues[:, :-1] = continues[:, 1:] & entity[:, :-1]
+        return entity & ~next_continues
+
+    def _pair_logits(self, re_input: Tensor, ends: Tensor, seg: Tensor, pos: Tensor):
+        """Logits over all ordered pairs of distinct entity ends within each segment.
+
+        Returns logits (n_seg, n_max, n_max, n_rels), slot (n_seg, n_max): the token
+        position of each entity end (padded), and valid (n_seg, n_max, n_max).
+        """
+        counts = ends.sum(1)
+        n_max = int(counts.max())
+        offsets = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
+        slot = torch.zeros(ends.shape[0], n_max, dtype=torch.long, device=ends.device)
+        slot[seg, rank] = pos
+        filled = torch.arange(n_max, device=ends.device)[None, :] < counts[:, None]
+        rows = torch.arange(ends.shape[0], device=ends.device)[:, None]
+        logits = self.relations(re_input[rows, slot])
+        eye = torch.eye(n_max, dtype=torch.bool, device=ends.device)
+        valid = filled[:, :, None] & filled[:, None, :] & ~eye
+        return logits, slot, valid
+
+    def _relation_loss(self, re_input, ends, seg, pos, gold_pairs) -> Tensor:
+        """Binary cross-entropy summed over all candidate pairs and relation types."""
+        if seg.numel() < 2 or self.shape["n_rels"] == 0:
+            return re_input.sum() * 0.0
+        logits, slot, valid = self._pair_logits(re_input, ends, seg, pos)
+        target = torch.zeros_like(logits)
+        if gold_pairs is not None and gold_pairs.numel():
+            # Map each gold (segment, token) to its slot among the segment's entity ends.
+            slot_of = torch.full(ends.shape, -1, dtype=torch.long, device=ends.device)
+            counts = ends.sum(1)
+            offsets = torch.cumsum(counts, 0) - counts
+            slot_of[seg, pos] = torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
+            s, h, t, k = gold_pairs.unbind(1)
+            head, tail = slot_of[s, h], slot_of[s, t]
+            known = (head >= 0) & (tail >= 0)
+            target[s[known], head[known], tail[known], k[known]] = 1.0
+        return F.binary_cross_entropy_with_logits(logits[valid], target[valid], reduction="sum")

@@ -1,0 +1,285 @@
+"""The `deeper_joint` pipeline component: entities to `doc.ents`, relations to
+`doc._.relations`."""
+from itertools import islice
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, set_dropout_rate
+
+from .model import DocGold, JointOutput, get_net
+from .relations import register_extensions
+from .scorer import score_joint
+from .tags import SCHEMES, TagSet
+
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "spacy_deeper.DeeperJoint.v1"
+rnn_type = "gru"
+hidden_size = 256
+n_shared = 1
+n_ner = 1
+n_re = 2
+ner_hidden = 128
+tag_embed_size = 25
+rel_hidden = 128
+rnn_dropout = 0.35
+rel_dropout = 0.5
+max_length = 128
+
+[model.tok2vec]
+@architectures = "spacy_deeper.TokenFeatures.v1"
+width = 128
+rows = 5000
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+char_width = 16
+n_chars = 8
+include_casing = true
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "deeper_joint",
+    assigns=["doc.ents", "doc._.relations"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "tag_scheme": "BIO",
+        "threshold": 0.5,
+        "lambda_r": 5.0,
+        "scorer": {"@scorers": "spacy_deeper.joint_scorer.v1"},
+    },
+    default_score_weights={
+        "ents_f": 0.5,
+        "rel_micro_f": 0.5,
+        "ents_p": None,
+        "ents_r": None,
+        "ents_macro_f": None,
+        "rel_micro_p": None,
+        "rel_micro_r": None,
+        "rel_macro_f": None,
+    },
+)
+def make_deeper_joint(
+    nlp: Language,
+    name: str,
+    model: Model,
+    tag_scheme: str,
+    threshold: float,
+    lambda_r: float,
+    scorer: Optional[Callable],
+) -> "DeeperJoint":
+    return DeeperJoint(
+        nlp.vocab, model, name, tag_scheme=tag_scheme, threshold=threshold, lambda_r=lambda_r, scorer=scorer
+    )
+
+
+class DeeperJoint(TrainablePipe):
+    """Joint NER (BiRNN + CRF) and relation extraction (multi-head selection)."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "deeper_joint",
+        *,
+        tag_scheme: str = "BIO",
+        threshold: float = 0.5,
+        lambda_r: float = 5.0,
+        scorer: Optional[Callable] = score_joint,
+    ):
+        if tag_scheme not in SCHEMES:
+            raise ValueError(f"[{name}] Unknown tag_scheme {tag_scheme!r}: use one of {SCHEMES}.")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"[{name}] threshold must be between 0 and 1, got {threshold}.")
+        register_extensions()
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict[str, Any] = {
+            "ent_labels": [],
+            "rel_labels": [],
+            "tag_scheme": tag_scheme,
+            "threshold": threshold,
+            "lambda_r": lambda_r,
+        }
+        self._tagset: Optional[TagSet] = None
+
+    # Labels ------------------------------------------------------------------
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        """The entity labels."""
+        return tuple(self.cfg["ent_labels"])
+
+    @property
+    def rel_labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["rel_labels"])
+
+    @property
+    def label_data(self) -> Dict[str, List[str]]:
+        return {"ent_labels": list(self.labels), "rel_labels": list(self.rel_labels)}
+
+    @property
+    def tagset(self) -> TagSet:
+        key = (self.labels, self.cfg["tag_scheme"])
+        if self._tagset is None or (tuple(self._tagset.labels), self._tagset.scheme) != key:
+            self._tagset = TagSet(self.labels, self.cfg["tag_scheme"])
+        return self._tagset
+
+    # Initialization ------------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        ent_labels: Optional[Sequence[str]] = None,
+        rel_labels: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Collect the labels (unless given), initialize the model on a sample and
+        build every shape that depends on the labels."""
+        validate_get_examples(get_examples, "DeeperJoint.initialize")
+        if ent_labels is None or rel_labels is None:
+            found_ents, found_rels = set(), set()
+            for eg in get_examples():
+                found_ents.update(ent.label_ for ent in eg.reference.ents)
+                found_rels.update(rel.label for rel in eg.reference._.relations)
+            ent_labels = sorted(found_ents) if ent_labels is None else ent_labels
+            rel_labels = sorted(found_rels) if rel_labels is None else rel_labels
+        if not ent_labels:
+            raise ValueError(f"[{self.name}] No entity labels: the training examples have no doc.ents.")
+        self.cfg["ent_labels"] = list(ent_labels)
+        self.cfg["rel_labels"] = list(rel_labels)
+        docs = [eg.predicted for eg in islice(get_examples(), 10)]
+        self.model.initialize(X=(docs, None))
+        tags = self.tagset
+        get_net(self.model).configure(
+            n_in=self.model.get_dim("nI"),
+            n_rels=len(self.rel_labels),
+            allowed=tags.allowed_transitions().tolist(),
+            is_entity=tags.is_entity.tolist(),
+            is_continuation=tags.is_continuation.tolist(),
+        )
+
+    def _check_ready(self) -> None:
+        net = get_net(self.model)
+        if not net.is_configured:
+            raise ValueError(
+                f"[{self.name}] The component is not initialized: call nlp.initialize() "
+                f"(or train it) first, or load a trained pipeline with spacy.load()."
+            )
+        n_tags, n_rels = len(net.shape["allowed"]), net.shape["n_rels"]
+        if n_tags != len(self.tagset) or n_rels != len(self.rel_labels):
+            raise ValueError(
+                f"[{self.name}] The weights do not match the labels: the weights have {n_tags} tags and "
+                f"{n_rels} relation types, the labels {list(self.labels)} ({self.cfg['tag_scheme']}) give "
+                f"{len(self.tagset)} tags and {list(self.rel_labels)} give {len(self.rel_labels)}."
+            )
+
+    # Prediction ------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> JointOutput:
+        docs = list(docs)
+        self._check_ready()
+        return self.model.predict((docs, None))
+
+    def set_annotations(self, docs: Iterable[Doc], output: JointOutput) -> None:
+        docs = list(docs)
+        ents: List[List[Span]] = [[] for _ in docs]
+        last_token: Dict[Tuple[int, int], Span] = {}  # (segment, end token in segment) -> entity
+        spans = self.tagset.decode(output.tags, output.lengths) if output.segments else []
+        for s, (doc_i, offset, _) in enumerate(output.segments):
+            for start, end, label in spans[s]:
+                span = Span(docs[doc_i], offset + start, offset + end, label=self.labels[label])
+                ents[doc_i].append(span)
+                last_token[(s, end - 1)] = span
+        rels: List[List[list]] = [[] for _ in docs]
+        if output.pairs is not None and len(output.pairs):
+            for p, k in numpy.argwhere(output.probs >= self.cfg["threshold"]).tolist():
+                s, head_end, tail_end = output.pairs[p].tolist()
+                head, tail = last_token[(s, head_end)], last_token[(s, tail_end)]
+                rels[output.segments[s][0]].append(
+                    [head.start, head.end, tail.start, tail.end, self.rel_labels[k], float(output.probs[p, k])]
+                )
+        for doc, doc_ents, doc_rels in zip(docs, ents, rels):
+            doc.ents = doc_ents
+            doc._.relations = doc_rels
+
+    # Training ----------------------------------------------------------------------
+    def _doc_gold(self, eg: Example) -> DocGold:
+        """Gold tags and relations on the predicted doc's tokens (aligned by characters)."""
+        pred, ref = eg.predicted, eg.reference
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        rel_index = {label: i for i, label in enumerate(self.rel_labels)}
+        aligned: Dict[Tuple[int, int], Span] = {}
+        spans = []
+        for ent in ref.ents:
+            if ent.label_ not in label_index:
+                raise ValueError(
+                    f"[{self.name}] Entity label {ent.label_!r} in the training data is not among the "
+                    f"component's labels {list(self.labels)}: re-initialize the component."
+                )
+            span = pred.char_span(ent.start_char, ent.end_char)
+            if span is not None:  # None: the predicted tokens cut through the entity
+                aligned[(ent.start, ent.end)] = span
+                spans.append((span.start, span.end, label_index[ent.label_]))
+        relations = []
+        for rel in ref._.relations:
+            if rel.label not in rel_index:
+                raise ValueError(
+                    f"[{self.name}] Relation label {rel.label!r} in the training data is not among the "
+                    f"component's relation labels {list(self.rel_labels)}: re-initialize the component."
+                )
+            head = aligned.get((rel.head.start, rel.head.end))
+            tail = aligned.get((rel.tail.start, rel.tail.end))
+            if head is not None and tail is not None:
+                relations.append((head.end - 1, tail.end - 1, rel_index[rel.label]))
+        return DocGold(self.tagset.encode(len(pred), spans), relations)
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd=None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "DeeperJoint.update")
+        self._check_ready()
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        docs = [eg.predicted for eg in examples]
+        gold = [self._doc_gold(eg) for eg in examples]
+        set_dropout_rate(self.model, drop)
+        output, backprop = self.model.begin_update((docs, gold))
+        loss, d_loss = self.get_loss(examples, output)
+        backprop(d_loss)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], output: JointOutput) -> Tuple[float, Tuple[float, float]]:
+        """L = L_NER + lambda_r * L_RE, and its gradient with respect to the two
+        terms the model computed (the CRF negative log-likelihood and the binary
+        cross-entropy over entity pairs, given the examples' gold annotations)."""
+        lambda_r = self.cfg["lambda_r"]
+        return output.ner_loss + lambda_r * output.rel_loss, (1.0, lambda_r)
+
+    # Serialization ---------------------------------------------------------------------
+    def from_bytes(self, bytes_data, *, exclude=tuple()):
+        super().from_bytes(bytes_data, exclude=exclude)
+        self._check_ready()
+        return self
+
+    def from_disk(self, path, *, exclude=tuple()):
+        super().from_disk(path, exclude=exclude)
+        self._check_ready()
+        return self
