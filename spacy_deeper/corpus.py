@@ -40,6 +40,8 @@ def _check_offsets(item: Any, n_offsets: int, what: str, n_tokens: int) -> None:
     if not isinstance(label, str) or not label:
         raise ValueError(f"{what} has no label (a non-empty string): {item!r}")
     for start, end in zip(offsets[::2], offsets[1::2]):
+        if start >= end:
+            raise ValueError(f"{what} has an empty or reversed span [{start}, {end}): {item!r}")
         if not 0 <= start < end <= n_tokens:
             raise ValueError(
                 f"{what} has span [{start}, {end}) outside the sentence's {n_tokens} tokens: {item!r}"

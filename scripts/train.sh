@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Train one pipeline with `spacy train`.
+#
+#   bash scripts/train.sh CONFIG OUTPUT_DIR TRAIN.spacy DEV.spacy GPU_ID SEED MAX_STEPS
+#
+# MAX_STEPS 0 keeps the config's own [training] max_steps (its schedule); any
+# other value overrides it. (Passing `--training.max_steps 0` to spaCy would
+# not do that: spaCy reads max_steps = 0 as "no step limit", so training would
+# stop only by patience or max_epochs.) Uses $PYTHON if set, else `python`.
+set -euo pipefail
+
+if [ "$#" -ne 7 ]; then
+    echo "usage: bash scripts/train.sh CONFIG OUTPUT_DIR TRAIN.spacy DEV.spacy GPU_ID SEED MAX_STEPS" >&2
+    exit 2
+fi
+config=$1 output=$2 train=$3 dev=$4 gpu_id=$5 seed=$6 max_steps=$7
+python=${PYTHON:-python}
+
+case $max_steps in
+    '' | *[!0-9]*) echo "train.sh: MAX_STEPS must be a non-negative integer, got '$max_steps'" >&2; exit 2 ;;
+esac
+for path in "$config" "$train" "$dev"; do
+    if [ ! -f "$path" ]; then
+        echo "train.sh: $path not found (run 'spacy project run convert' for the corpus)" >&2
+        exit 1
+    fi
+done
+
+overrides=(--paths.train "$train" --paths.dev "$dev" --system.seed "$seed")
+if [ "$max_steps" -ne 0 ]; then
+    overrides+=(--training.max_steps "$max_steps")
+fi
+set -x
+"$python" -m spacy train "$config" --output "$output" --gpu-id "$gpu_id" "${overrides[@]}"

@@ -1,0 +1,263 @@
+"""Converting the JSONL benchmark files to spaCy DocBins.
+
+Command line::
+
+    python -m spacy_deeper convert INPUT.jsonl [INPUT.jsonl ...] OUTPUT.spacy
+    python -m spacy_deeper convert assets/ade/ade.jsonl corpus/ade --ade-folds
+
+The first form writes one DocBin with the docs of every input, in order (so
+`train.jsonl dev.jsonl train_dev.spacy` gives CoNLL04's train+dev). The second
+writes `OUTPUT_DIR/fold{k}/{train,dev,test}.spacy` for the ADE cross-validation
+protocol (see `ade_split`). DocBins keep user data, so `doc._.relations`
+round-trips. Every input is read and checked before anything is written: on a
+malformed line the command prints `file:line: problem` to stderr, exits with 1
+and leaves no output file behind.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+from .corpus import DataError, read_jsonl, record_to_doc
+
+N_ADE_FOLDS = 10
+SPLITS = ("train", "dev", "test")
+PathLike = Union[str, Path]
+Stats = Dict[str, int]
+
+
+def count(docs: Iterable[Doc]) -> Stats:
+    """Docs, entities and relations in `docs`."""
+    stats = {"docs": 0, "entities": 0, "relations": 0}
+    for doc in docs:
+        stats["docs"] += 1
+        stats["entities"] += len(doc.ents)
+        stats["relations"] += len(doc._.relations_data or [])
+    return stats
+
+
+def format_stats(stats: Stats) -> str:
+    return f"{stats['docs']} docs, {stats['entities']} entities, {stats['relations']} relations"
+
+
+def write_docbin(docs: Union[DocBin, Sequence[Doc]], output: PathLike) -> None:
+    """Write a DocBin (or docs, as a DocBin with user data) atomically.
+
+    The data goes to a temporary file in the output's folder that is then
+    renamed, so an interrupted run leaves no truncated `output`.
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    doc_bin = docs if isinstance(docs, DocBin) else DocBin(docs=docs, store_user_data=True)
+    data = doc_bin.to_bytes()
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file_:
+            file_.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def convert_file(
+    inputs: Union[PathLike, Sequence[PathLike]],
+    output: PathLike,
+    vocab: Optional[Vocab] = None,
+) -> Dict[str, Stats]:
+    """Convert one or more JSONL files into one DocBin at `output`.
+
+    Returns the counts per input path and under "total". Raises DataError (and
+    writes nothing) if any line of any input is malformed.
+    """
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    if not inputs:
+        raise ValueError("convert_file needs at least one input file")
+    repeated = sorted({str(p) for p in inputs if [str(q) for q in inputs].count(str(p)) > 1})
+    if repeated:
+        raise ValueError(f"input file given more than once: {', '.join(repeated)}")
+    vocab = vocab if vocab is not None else Vocab()
+    stats: Dict[str, Stats] = {}
+    docs: List[Doc] = []
+    for path in inputs:
+        file_docs = list(read_jsonl(path, vocab))
+        stats[str(path)] = count(file_docs)
+        docs.extend(file_docs)
+    stats["total"] = count(docs)
+    write_docbin(docs, output)
+    return stats
+
+
+def ade_split(fold: int, dev_in_folds: Iterable[int], k: int) -> str:
+    """The split of fold `k` that holds a sentence: "test", "dev" or "train".
+
+    The protocol of the data README: test = `fold == k`; dev = `k in dev_in_folds`;
+    train = all the others.
+    """
+    if fold == k:
+        return "test"
+    if k in dev_in_folds:
+        return "dev"
+    return "train"
+
+
+def _fold_fields(record: Any, n_folds: int) -> Tuple[int, Tuple[int, ...]]:
+    """Check and return a record's `fold` and `dev_in_folds`; raise ValueError if malformed."""
+    if not isinstance(record, dict):
+        raise ValueError(f"a record must be a JSON object, got {type(record).__name__}")
+    for field in ("fold", "dev_in_folds"):
+        if field not in record:
+            raise ValueError(f"missing field {field!r} (needed for --ade-folds)")
+
+    def is_fold(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < n_folds
+
+    fold, dev = record["fold"], record["dev_in_folds"]
+    if not is_fold(fold):
+        raise ValueError(f"field 'fold' must be an integer in 0..{n_folds - 1}, got {fold!r}")
+    if not isinstance(dev, list) or not all(is_fold(k) for k in dev):
+        raise ValueError(
+            f"field 'dev_in_folds' must be a list of integers in 0..{n_folds - 1}, got {dev!r}"
+        )
+    if len(set(dev)) != len(dev):
+        raise ValueError(f"field 'dev_in_folds' lists a fold twice: {dev!r}")
+    if fold in dev:
+        raise ValueError(
+            f"the sentence is in the test set of fold {fold} and in its dev set: "
+            f"'fold' {fold}, 'dev_in_folds' {dev!r}"
+        )
+    return fold, tuple(dev)
+
+
+def read_ade(
+    path: PathLike, vocab: Vocab, n_folds: int = N_ADE_FOLDS
+) -> List[Tuple[Doc, int, Tuple[int, ...]]]:
+    """Read an ADE-style JSONL file: (doc, fold, dev_in_folds) per line.
+
+    As `read_jsonl`, blank lines are skipped and a malformed line raises
+    DataError; the fold fields are checked too.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"JSONL file not found: {path}")
+    rows = []
+    with path.open(encoding="utf8") as file_:
+        for line_no, line in enumerate(file_, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(str(path), line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
+            try:
+                fold, dev = _fold_fields(record, n_folds)
+                rows.append((record_to_doc(vocab, record), fold, dev))
+            except ValueError as err:
+                raise DataError(str(path), line_no, str(err)) from None
+    return rows
+
+
+def convert_ade_folds(
+    input: PathLike,
+    output_dir: PathLike,
+    vocab: Optional[Vocab] = None,
+    n_folds: int = N_ADE_FOLDS,
+) -> Dict[int, Dict[str, Stats]]:
+    """Write `output_dir/fold{k}/{train,dev,test}.spacy` for k in 0..n_folds-1.
+
+    Returns the counts per fold and split. Raises DataError (and writes
+    nothing) if any line is malformed.
+    """
+    vocab = vocab if vocab is not None else Vocab()
+    rows = read_ade(input, vocab, n_folds)
+    # Serialize each doc once (packing user data is the slow part of DocBin.add)
+    # and merge the one-doc bins into the 3 * n_folds split bins.
+    single_bins = [DocBin(docs=[doc], store_user_data=True) for doc, _, _ in rows]
+    stats: Dict[int, Dict[str, Stats]] = {}
+    for k in range(n_folds):
+        bins = {split: DocBin(store_user_data=True) for split in SPLITS}
+        docs: Dict[str, List[Doc]] = {split: [] for split in SPLITS}
+        for (doc, fold, dev), single in zip(rows, single_bins):
+            split = ade_split(fold, dev, k)
+            bins[split].merge(single)
+            docs[split].append(doc)
+        stats[k] = {}
+        for split in SPLITS:
+            write_docbin(bins[split], Path(output_dir) / f"fold{k}" / f"{split}.spacy")
+            stats[k][split] = count(docs[split])
+    return stats
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m spacy_deeper convert",
+        description="Convert JSONL benchmark files (tokens, entities, relations) to spaCy DocBins.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="INPUT.jsonl [INPUT.jsonl ...] OUTPUT.spacy (several inputs are concatenated "
+        "into one DocBin), or with --ade-folds: INPUT.jsonl OUTPUT_DIR",
+    )
+    parser.add_argument(
+        "--ade-folds",
+        action="store_true",
+        help="write OUTPUT_DIR/fold{k}/{train,dev,test}.spacy from the 'fold' and "
+        "'dev_in_folds' fields (test: fold == k; dev: k in dev_in_folds; train: the rest)",
+    )
+    parser.add_argument(
+        "--n-folds", type=int, default=N_ADE_FOLDS, help="number of folds for --ade-folds (default: 10)"
+    )
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the `convert` command; returns the exit status (0 ok, 1 bad data, 2 bad usage)."""
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        if len(args.paths) < 2:
+            parser.error("give at least one INPUT and an OUTPUT")
+        *inputs, output = [Path(p) for p in args.paths]
+        if args.ade_folds:
+            if len(inputs) != 1:
+                parser.error("--ade-folds takes exactly one INPUT and an OUTPUT_DIR")
+            if output.suffix:
+                parser.error(f"with --ade-folds the output is a directory, got {output}")
+            if args.n_folds < 1:
+                parser.error(f"--n-folds must be at least 1, got {args.n_folds}")
+        else:
+            if output.suffix != ".spacy":
+                parser.error(f"the last PATH is the output and must end in .spacy, got {output}")
+    except SystemExit as exit_:  # argparse exits on bad usage and --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        if args.ade_folds:
+            fold_stats = convert_ade_folds(inputs[0], output, n_folds=args.n_folds)
+            for k, splits in fold_stats.items():
+                for split, stats in splits.items():
+                    print(f"{output / f'fold{k}' / f'{split}.spacy'}: {format_stats(stats)}")
+        else:
+            file_stats = convert_file(inputs, output)
+            for path in inputs:
+                print(f"{path}: {format_stats(file_stats[str(path)])}")
+            print(f"{output}: {format_stats(file_stats['total'])}")
+    except (DataError, FileNotFoundError, ValueError) as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

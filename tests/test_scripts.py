@@ -1,0 +1,213 @@
+"""Tests of scripts/metrics_table.py and scripts/cv_table.py on hand-made metrics files."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import cv_table  # noqa: E402
+import metrics_table  # noqa: E402
+
+# What `spacy evaluate --output` writes (flat), with the pipe's keys.
+FLAT: Dict[str, Any] = {
+    "token_acc": 1.0,
+    "ents_p": 0.9,
+    "ents_r": 0.8,
+    "ents_f": 0.85,
+    "ents_macro_f": 0.8,
+    "ents_per_type": {"Loc": {"p": 1.0, "r": 0.5, "f": 0.6666666667}, "Peop": {"p": 0.25, "r": 0.0, "f": 0.0}},
+    "rel_micro_p": 0.75,
+    "rel_micro_r": 0.5,
+    "rel_micro_f": 0.6,
+    "rel_macro_p": 0.7,
+    "rel_macro_r": 0.55,
+    "rel_macro_f": 0.61,
+    "rel_per_type": {"Kill": {"p": 0.1234, "r": 0.5, "f": 0.198}},
+    "speed": 1234.5,
+}
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data), encoding="utf8")
+    return path
+
+
+def table_lines(text: str) -> list:
+    return [line for line in text.splitlines() if line.startswith("| ")]
+
+
+def test_metrics_table_flat(tmp_path):
+    text = metrics_table.render([write(tmp_path / "conll04.json", FLAT)])
+    assert text.startswith("### conll04: conll04\n")
+    assert table_lines(text) == [
+        "| Task | Scope | P | R | F1 | Crone 2020 F1 |",
+        "| :-- | :-- | --: | --: | --: | --: |",
+        "| NER | micro | 90.00 | 80.00 | 85.00 | 89.78 |",
+        "| NER | macro | - | - | 80.00 | 87.00 |",
+        "| RE+ | micro | 75.00 | 50.00 | 60.00 | 71.08 |",
+        "| RE+ | macro | 70.00 | 55.00 | 61.00 | 72.63 |",
+        "| NER | Loc | 100.00 | 50.00 | 66.67 | - |",
+        "| NER | Peop | 25.00 | 0.00 | 0.00 | - |",
+        "| RE+ | Kill | 12.34 | 50.00 | 19.80 | - |",
+    ]
+
+
+def test_metrics_table_per_component_and_ade_paper_numbers(tmp_path):
+    nested = {"tok2vec": {}, "deeper_joint": {k: v for k, v in FLAT.items() if k != "speed"}, "speed": 1.0}
+    text = metrics_table.render([write(tmp_path / "ade_fold3.json", nested)])
+    assert text.startswith("### ade: ade_fold3\n")
+    lines = table_lines(text)
+    assert "| NER | micro | 90.00 | 80.00 | 85.00 | - |" in lines
+    assert "| NER | macro | - | - | 80.00 | 89.48 |" in lines
+    assert "| RE+ | micro | 75.00 | 50.00 | 60.00 | - |" in lines
+    assert "| RE+ | macro | 70.00 | 55.00 | 61.00 | 83.74 |" in lines
+
+
+def test_metrics_table_several_files_side_by_side(tmp_path):
+    other = {**FLAT, "ents_f": 0.5, "ents_per_type": {"Org": {"p": 0.5, "r": 0.5, "f": 0.5}}}
+    del other["rel_macro_f"]
+    paths = [write(tmp_path / "conll04.json", FLAT), write(tmp_path / "conll04_minilm.json", other)]
+    lines = table_lines(metrics_table.render(paths))
+    assert lines[0] == (
+        "| Task | Scope | conll04 P | conll04 R | conll04 F1 | conll04_minilm P | "
+        "conll04_minilm R | conll04_minilm F1 | Crone 2020 F1 |"
+    )
+    assert "| NER | micro | 90.00 | 80.00 | 85.00 | 90.00 | 80.00 | 50.00 | 89.78 |" in lines
+    assert "| RE+ | macro | 70.00 | 55.00 | 61.00 | 70.00 | 55.00 | - | 72.63 |" in lines
+    # Types missing from one file print as "-".
+    assert "| NER | Org | - | - | - | 50.00 | 50.00 | 50.00 | - |" in lines
+    assert "| NER | Loc | 100.00 | 50.00 | 66.67 | - | - | - | - |" in lines
+
+
+def test_metrics_table_unknown_dataset_and_override(tmp_path):
+    path = write(tmp_path / "mine.json", FLAT)
+    assert "unknown dataset" in metrics_table.render([path])
+    assert "| NER | micro | 90.00 | 80.00 | 85.00 | 89.78 |" in metrics_table.render([path], "conll04")
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ({"token_acc": 1.0, "speed": 3.0}, "no NER / RE scores"),
+        ({**FLAT, "ents_f": 85.0}, r"ents_f is 85.0, not a fraction"),
+        ({**FLAT, "rel_micro_f": "0.6"}, r"rel_micro_f must be a number"),
+        ({**FLAT, "ents_per_type": {"Loc": {"p": 2.0, "r": 0.5, "f": 0.5}}}, r"ents_per_type\['Loc'\]\['p'\] is 2.0"),
+        ({"a": {"ents_f": 0.5}, "b": {"ents_f": 0.6}}, "more than one component"),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
+def test_metrics_table_rejects_bad_files(tmp_path, data, expected):
+    path = write(tmp_path / "conll04.json", data)
+    with pytest.raises(metrics_table.MetricsError, match=expected):
+        metrics_table.render([path])
+
+
+def test_metrics_table_cli(tmp_path):
+    good = write(tmp_path / "conll04.json", FLAT)
+    out = tmp_path / "table.md"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "metrics_table.py"), str(good), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "| NER | micro | 90.00 | 80.00 | 85.00 | 89.78 |" in proc.stdout
+    assert out.read_text(encoding="utf8") == proc.stdout
+    bad = tmp_path / "broken.json"
+    bad.write_text("{", encoding="utf8")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "metrics_table.py"), str(bad)], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"error: {bad}: invalid JSON")
+
+
+# ---------------------------------------------------------------- cv_table
+
+# Hand-computed: mean and sample std (n - 1) over three folds.
+FOLDS = {
+    "ents_f": [0.9, 0.9, 0.9],  # mean 0.90, std 0
+    "ents_macro_f": [0.88, 0.90, 0.92],  # mean 0.90, std sqrt((4e-4 + 0 + 4e-4) / 2) = 0.02
+    "rel_micro_f": [0.70, 0.80, 0.60],  # mean 0.70, std sqrt((0 + 0.01 + 0.01) / 2) = 0.10
+    "rel_macro_f": [0.80, 0.84, 0.88],  # mean 0.84, std sqrt((0.0016 + 0 + 0.0016) / 2) = 0.04
+}
+
+
+def write_folds(tmp_path: Path, folds=(0, 1, 2)) -> list:
+    paths = []
+    for i, k in enumerate(folds):
+        scores = {**FLAT, **{key: values[i] for key, values in FOLDS.items()}}
+        paths.append(write(tmp_path / f"ade_fold{k}.json", scores))
+    return paths
+
+
+def test_cv_summary(tmp_path):
+    write_folds(tmp_path)
+    paths = cv_table.expand([str(tmp_path / "ade_fold*.json")])
+    summary = cv_table.summarize(paths)
+    assert summary["n_folds"] == 3 and summary["folds"] == [0, 1, 2]
+    expected = {"ner_micro_f": (0.90, 0.0), "ner_macro_f": (0.90, 0.02), "rel_micro_f": (0.70, 0.10), "rel_macro_f": (0.84, 0.04)}
+    for name, (mean, std) in expected.items():
+        assert summary[name]["mean"] == pytest.approx(mean)
+        assert summary[name]["std"] == pytest.approx(std, abs=1e-12)
+    assert table_lines(cv_table.render(summary)) == [
+        "| Task | Scope | F1 mean | F1 std | Crone 2020 F1 |",
+        "| :-- | :-- | --: | --: | --: |",
+        "| NER | micro | 90.00 | 0.00 | - |",
+        "| NER | macro | 90.00 | 2.00 | 89.48 |",
+        "| RE+ | micro | 70.00 | 10.00 | - |",
+        "| RE+ | macro | 84.00 | 4.00 | 83.74 |",
+    ]
+
+
+def test_cv_expand_orders_folds_numerically_and_dedupes(tmp_path):
+    write_folds(tmp_path, folds=(10, 2, 1))
+    pattern = str(tmp_path / "ade_fold*.json")
+    paths = cv_table.expand([pattern, str(tmp_path / "ade_fold2.json")])
+    assert [p.name for p in paths] == ["ade_fold1.json", "ade_fold2.json", "ade_fold10.json"]
+
+
+def test_cv_errors(tmp_path):
+    with pytest.raises(metrics_table.MetricsError, match="no metrics files found"):
+        cv_table.summarize([])
+    paths = write_folds(tmp_path)
+    scores = json.loads(paths[1].read_text())
+    del scores["rel_macro_f"]
+    write(paths[1], scores)
+    with pytest.raises(metrics_table.MetricsError, match=r"ade_fold1\.json: no rel_macro_f score"):
+        cv_table.summarize(paths)
+    twin = write(tmp_path / "copy_fold0.json", FLAT)
+    with pytest.raises(metrics_table.MetricsError, match=r"fold\(s\) \[0\] given by more than one file"):
+        cv_table.summarize([paths[0], twin])
+
+
+def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
+    write_folds(tmp_path)
+    out = tmp_path / "out" / "ade_cv.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "cv_table.py"), str(tmp_path / "ade_fold*.json"), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 3 folds found (0, 1, 2), expected 10" in proc.stderr
+    assert "| RE+ | macro | 84.00 | 4.00 | 83.74 |" in proc.stdout
+    summary = json.loads(out.read_text())
+    assert summary["n_folds"] == 3
+    assert summary["rel_macro_f"]["values"] == [0.80, 0.84, 0.88]
+    assert summary["rel_macro_f"]["key"] == "rel_macro_f"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "cv_table.py"), str(tmp_path / "nothing*.json")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert "error: no metrics files found" in proc.stderr
