@@ -52,6 +52,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "tag_scheme": "BIO",
         "threshold": 0.5,
         "lambda_r": 5.0,
+        "overwrite_ents": True,
         "scorer": {"@scorers": "spacy_deeper.joint_scorer.v1"},
     },
     default_score_weights={
@@ -72,10 +73,12 @@ def make_deeper_joint(
     tag_scheme: str,
     threshold: float,
     lambda_r: float,
+    overwrite_ents: bool,
     scorer: Optional[Callable],
 ) -> "DeeperJoint":
     return DeeperJoint(
-        nlp.vocab, model, name, tag_scheme=tag_scheme, threshold=threshold, lambda_r=lambda_r, scorer=scorer
+        nlp.vocab, model, name, tag_scheme=tag_scheme, threshold=threshold, lambda_r=lambda_r,
+        overwrite_ents=overwrite_ents, scorer=scorer,
     )
 
 
@@ -91,8 +94,12 @@ class DeeperJoint(TrainablePipe):
         tag_scheme: str = "BIO",
         threshold: float = 0.5,
         lambda_r: float = 5.0,
+        overwrite_ents: bool = True,
         scorer: Optional[Callable] = score_joint,
     ):
+        """overwrite_ents: replace entities already on the doc (True), or keep them
+        and add only predicted entities that do not overlap them (False); relations
+        are only set between predicted entities that end up in doc.ents."""
         if tag_scheme not in SCHEMES:
             raise ValueError(f"[{name}] Unknown tag_scheme {tag_scheme!r}: use one of {SCHEMES}.")
         if not 0.0 < threshold < 1.0:
@@ -108,6 +115,7 @@ class DeeperJoint(TrainablePipe):
             "tag_scheme": tag_scheme,
             "threshold": threshold,
             "lambda_r": lambda_r,
+            "overwrite_ents": overwrite_ents,
         }
         self._tagset: Optional[TagSet] = None
 
@@ -206,6 +214,8 @@ class DeeperJoint(TrainablePipe):
                     [head.start, head.end, tail.start, tail.end, self.rel_labels[k], float(output.probs[p, k])]
                 )
         for doc, doc_ents, doc_rels in zip(docs, ents, rels):
+            if not self.cfg["overwrite_ents"] and doc.ents:
+                doc_ents, doc_rels = _keep_existing(doc, doc_ents, doc_rels)
             doc.ents = doc_ents
             doc._.relations = doc_rels
 
@@ -283,3 +293,15 @@ class DeeperJoint(TrainablePipe):
         super().from_disk(path, exclude=exclude)
         self._check_ready()
         return self
+
+
+def _keep_existing(doc: Doc, predicted: List[Span], relations: List[list]) -> Tuple[List[Span], List[list]]:
+    """Existing entities plus the predicted ones that overlap none of them; only
+    relations whose two arguments were kept."""
+    taken = numpy.zeros(len(doc), dtype=bool)
+    for ent in doc.ents:
+        taken[ent.start : ent.end] = True
+    added = [span for span in predicted if not taken[span.start : span.end].any()]
+    kept = {(span.start, span.end) for span in added}
+    relations = [row for row in relations if (row[0], row[1]) in kept and (row[2], row[3]) in kept]
+    return sorted(list(doc.ents) + added, key=lambda span: span.start), relations

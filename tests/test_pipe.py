@@ -184,3 +184,28 @@ def test_shared_tok2vec_through_a_listener():
     assert nlp.update(examples, sgd=optimizer)["tok2vec"] > 0  # the listener backpropagated into tok2vec
     doc = nlp(gold[0].text)
     assert isinstance(doc._.relations, list)
+
+
+def test_existing_entities_overwritten_or_kept(trained_nlp, gold):
+    from spacy.tokens import Span
+
+    pipe = trained_nlp.get_pipe("deeper_joint")
+    text = gold[0].text
+    predicted = trained_nlp(text)
+    assert predicted.ents
+    doc = trained_nlp.make_doc(text)
+    doc.ents = [Span(doc, 0, 1, label="MINE")]
+    as_tuples = lambda ents: [(e.start, e.end, e.label_) for e in ents]
+    assert as_tuples(pipe(doc).ents) == as_tuples(predicted.ents)  # overwrite (the default)
+    pipe.cfg["overwrite_ents"] = False
+    try:
+        doc = trained_nlp.make_doc(text)
+        doc.ents = [Span(doc, 0, 1, label="MINE")]
+        doc = pipe(doc)
+        assert (doc.ents[0].start, doc.ents[0].end, doc.ents[0].label_) == (0, 1, "MINE")
+        kept = [e for e in predicted.ents if e.start >= 1]
+        assert as_tuples(doc.ents[1:]) == as_tuples(kept)
+        for rel in doc._.relations:
+            assert rel.head in doc.ents and rel.tail in doc.ents and rel.head.label_ != "MINE"
+    finally:
+        pipe.cfg["overwrite_ents"] = True
