@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train one pipeline with `spacy train`.
 #
-#   bash scripts/train.sh CONFIG OUTPUT_DIR TRAIN.spacy DEV.spacy GPU_ID SEED MAX_STEPS
+#   bash scripts/train.sh CONFIG OUTPUT_DIR TRAIN.spacy DEV.spacy GPU_ID SEED MAX_STEPS [--override value ...]
 #
 # MAX_STEPS 0 keeps the config's own [training] max_steps (its schedule); any
 # other value overrides it. (Passing `--training.max_steps 0` to spaCy would
@@ -9,11 +9,12 @@
 # stop only by patience or max_epochs.) Uses $PYTHON if set, else `python`.
 set -euo pipefail
 
-if [ "$#" -ne 7 ]; then
+if [ "$#" -lt 7 ]; then
     echo "usage: bash scripts/train.sh CONFIG OUTPUT_DIR TRAIN.spacy DEV.spacy GPU_ID SEED MAX_STEPS" >&2
     exit 2
 fi
 config=$1 output=$2 train=$3 dev=$4 gpu_id=$5 seed=$6 max_steps=$7
+shift 7  # the rest: extra config overrides for spacy train
 python=${PYTHON:-python}
 
 case $max_steps in
@@ -31,4 +32,4 @@ if [ "$max_steps" -ne 0 ]; then
     overrides+=(--training.max_steps "$max_steps")
 fi
 set -x
-"$python" -m spacy train "$config" --output "$output" --gpu-id "$gpu_id" "${overrides[@]}"
+"$python" -m spacy train "$config" --output "$output" --gpu-id "$gpu_id" "${overrides[@]}" "$@"
