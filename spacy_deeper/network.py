@@ -199,6 +199,13 @@ class DeeperJointNet(nn.Module):
         next_continues[:, :-1] = continues[:, 1:] & entity[:, :-1]
         return entity & ~next_continues
 
+    @staticmethod
+    def _ranks(ends: Tensor, seg: Tensor) -> Tensor:
+        """The rank of each entity end (from `ends.nonzero()`) within its segment."""
+        counts = ends.sum(1)
+        offsets = torch.cumsum(counts, 0) - counts
+        return torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
+
     def _pair_logits(self, re_input: Tensor, ends: Tensor, seg: Tensor, pos: Tensor):
         """Logits over all ordered pairs of distinct entity ends within each segment.
 
@@ -207,10 +214,8 @@ class DeeperJointNet(nn.Module):
         """
         counts = ends.sum(1)
         n_max = int(counts.max())
-        offsets = torch.cumsum(counts, 0) - counts
-        rank = torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
         slot = torch.zeros(ends.shape[0], n_max, dtype=torch.long, device=ends.device)
-        slot[seg, rank] = pos
+        slot[seg, self._ranks(ends, seg)] = pos
         filled = torch.arange(n_max, device=ends.device)[None, :] < counts[:, None]
         rows = torch.arange(ends.shape[0], device=ends.device)[:, None]
         logits = self.relations(re_input[rows, slot])
@@ -227,9 +232,7 @@ class DeeperJointNet(nn.Module):
         if gold_pairs is not None and gold_pairs.numel():
             # Map each gold (segment, token) to its slot among the segment's entity ends.
             slot_of = torch.full(ends.shape, -1, dtype=torch.long, device=ends.device)
-            counts = ends.sum(1)
-            offsets = torch.cumsum(counts, 0) - counts
-            slot_of[seg, pos] = torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
+            slot_of[seg, pos] = self._ranks(ends, seg)
             s, h, t, k = gold_pairs.unbind(1)
             head, tail = slot_of[s, h], slot_of[s, t]
             known = (head >= 0) & (tail >= 0)
