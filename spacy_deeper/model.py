@@ -23,6 +23,11 @@ from .network import DeeperJointNet
 
 Segment = Tuple[int, int, int]  # (doc index, start token, end token)
 
+# At prediction the net runs over groups of segments of similar length, at most this
+# many padded token positions a group, so memory stays bounded however many or long
+# the docs of a batch are.
+PREDICT_GROUP_TOKENS = 8192
+
 
 @dataclass
 class DocGold:
@@ -128,14 +133,43 @@ def _forward(model: Model, inputs, is_train: bool):
     docs, gold = inputs
     segments = make_segments(docs, model.attrs["max_length"])
     Xs, backprop_tok2vec = model.get_ref("tok2vec")(docs, is_train)
+
+    def backprop_zeros(d_loss):
+        return backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
+
     if not segments:
         output = JointOutput(segments, numpy.zeros((0, 0), dtype="int64"), numpy.zeros(0, dtype="int64"))
-        return output, lambda d_loss: backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
-    targets = None if gold is None else SegmentTargets.build(docs, gold, segments)
+        return output, backprop_zeros
+    if gold is None:
+        return _predict(model, Xs, segments), backprop_zeros
+    targets = SegmentTargets.build(docs, gold, segments)
     output, backprop_net = model.get_ref("net")((Xs, segments, targets), is_train)
-    if targets is not None:
-        output.n_cross_segment = targets.n_cross_segment
+    output.n_cross_segment = targets.n_cross_segment
     return output, lambda d_loss: backprop_tok2vec(backprop_net(d_loss))
+
+
+def _predict(model: Model, Xs: List[Floats2d], segments: List[Segment]) -> JointOutput:
+    """Inference over groups of segments sorted by length (PREDICT_GROUP_TOKENS padded
+    positions at most a group), each segment passed as its own sequence. A segment's
+    result does not depend on its group (packed sequences)."""
+    net = model.get_ref("net")
+    lengths = numpy.array([end - start for _, start, end in segments], dtype="int64")
+    groups: List[List[int]] = [[]]
+    for s in numpy.argsort(lengths, kind="stable").tolist():
+        if groups[-1] and (len(groups[-1]) + 1) * lengths[s] > PREDICT_GROUP_TOKENS:
+            groups.append([])
+        groups[-1].append(s)
+    tags = numpy.zeros((len(segments), int(lengths.max())), dtype="int64")
+    pairs, probs = [], []
+    for group in groups:
+        seg_Xs = [Xs[segments[s][0]][segments[s][1] : segments[s][2]] for s in group]
+        out, _ = net((seg_Xs, [(k, 0, len(X)) for k, X in enumerate(seg_Xs)], None), False)
+        tags[group, : out.tags.shape[1]] = out.tags
+        pairs.append(numpy.concatenate([numpy.asarray(group)[out.pairs[:, :1]], out.pairs[:, 1:]], axis=1))
+        probs.append(out.probs)
+    pairs, probs = numpy.concatenate(pairs), numpy.concatenate(probs)
+    order = numpy.lexsort((pairs[:, 2], pairs[:, 1], pairs[:, 0]))  # by segment, head, tail
+    return JointOutput(segments, tags=tags, lengths=lengths, pairs=pairs[order], probs=probs[order])
 
 
 @dataclass

@@ -1,14 +1,16 @@
 """The `deeper_joint` pipeline component: entities to `doc.ents`, relations to
 `doc._.relations`."""
 from itertools import islice
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
+import srsly
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import registry
+from spacy.util import logger, registry
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 
@@ -42,6 +44,8 @@ n_chars = 8
 include_casing = true
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+# Set by the config, not by the saved cfg: on loading, the config's values are kept.
+SETTINGS = ("threshold", "lambda_r", "overwrite_ents")
 
 
 @Language.factory(
@@ -118,6 +122,9 @@ class DeeperJoint(TrainablePipe):
             "overwrite_ents": overwrite_ents,
         }
         self._tagset: Optional[TagSet] = None
+        # Gold relations left out of training because their entities fall in different
+        # segments (sentences or max_length windows), summed over all updates.
+        self.n_cross_segment_relations = 0
 
     # Labels ------------------------------------------------------------------
     @property
@@ -132,6 +139,9 @@ class DeeperJoint(TrainablePipe):
     @property
     def label_data(self) -> Dict[str, List[str]]:
         return {"ent_labels": list(self.labels), "rel_labels": list(self.rel_labels)}
+
+    def _label_key(self) -> Dict[str, Any]:
+        return {**self.label_data, "tag_scheme": self.cfg["tag_scheme"]}
 
     @property
     def tagset(self) -> TagSet:
@@ -173,6 +183,7 @@ class DeeperJoint(TrainablePipe):
             is_entity=tags.is_entity.tolist(),
             is_continuation=tags.is_continuation.tolist(),
         )
+        self.model.attrs["labels"] = self._label_key()  # saved with the weights
 
     def _check_ready(self) -> None:
         net = get_net(self.model)
@@ -180,6 +191,14 @@ class DeeperJoint(TrainablePipe):
             raise ValueError(
                 f"[{self.name}] The component is not initialized: call nlp.initialize() "
                 f"(or train it) first, or load a trained pipeline with spacy.load()."
+            )
+        trained = self.model.attrs.get("labels")  # None in pipelines saved before it was kept
+        if trained is not None and trained != self._label_key():
+            raise ValueError(
+                f"[{self.name}] The labels do not match the weights: the weights were trained for the entity "
+                f"labels {trained['ent_labels']} ({trained['tag_scheme']}) and the relation labels "
+                f"{trained['rel_labels']}, the component's cfg names {list(self.labels)} "
+                f"({self.cfg['tag_scheme']}) and {list(self.rel_labels)}."
             )
         n_tags, n_rels = len(net.shape["allowed"]), net.shape["n_rels"]
         if n_tags != len(self.tagset) or n_rels != len(self.rel_labels):
@@ -274,6 +293,15 @@ class DeeperJoint(TrainablePipe):
         if sgd is not None:
             self.finish_update(sgd)
         losses[self.name] += loss
+        if output.n_cross_segment:
+            if not self.n_cross_segment_relations:
+                logger.warning(
+                    f"[{self.name}] {output.n_cross_segment} gold relation(s) in this batch join entities in "
+                    f"different sentences or {self.model.attrs['max_length']}-token windows: they are left out "
+                    f"of the loss and cannot be predicted. The count so far is in the component's "
+                    f"n_cross_segment_relations (this warning is given once)."
+                )
+            self.n_cross_segment_relations += output.n_cross_segment
         return losses
 
     def get_loss(self, examples: Iterable[Example], output: JointOutput) -> Tuple[float, Tuple[float, float]]:
@@ -284,13 +312,43 @@ class DeeperJoint(TrainablePipe):
         return output.ner_loss + lambda_r * output.rel_loss, (1.0, lambda_r)
 
     # Serialization ---------------------------------------------------------------------
+    # The saved cfg gives the labels and tag scheme of the weights; the SETTINGS stay as
+    # the config set them. A missing, truncated or corrupt file, or weights that do not
+    # fit the config, stop with an error naming the component (and the file).
     def from_bytes(self, bytes_data, *, exclude=tuple()):
-        super().from_bytes(bytes_data, exclude=exclude)
+        settings = {key: self.cfg[key] for key in SETTINGS}
+        try:
+            super().from_bytes(bytes_data, exclude=exclude)
+        except Exception as err:
+            raise ValueError(
+                f"[{self.name}] Cannot load the component from bytes: they are truncated or corrupt, or do not "
+                f"fit the component's config ({type(err).__name__}: {err})"
+            ) from err
+        self.cfg.update(settings)
         self._check_ready()
         return self
 
     def from_disk(self, path, *, exclude=tuple()):
-        super().from_disk(path, exclude=exclude)
+        path = Path(path)
+        settings = {key: self.cfg[key] for key in SETTINGS}
+        readers = {
+            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            "vocab": lambda p: self.vocab.from_disk(p, exclude=exclude),
+            "model": lambda p: self.model.from_bytes(p.read_bytes()),
+        }
+        for part, read in readers.items():
+            if part in exclude or (part == "vocab" and not (path / part).exists()):
+                continue
+            if not (path / part).exists():
+                raise ValueError(f"[{self.name}] Cannot load the component: {path / part} is missing.")
+            try:
+                read(path / part)
+            except Exception as err:
+                raise ValueError(
+                    f"[{self.name}] Cannot load {path / part}: the file is truncated or corrupt, or does not "
+                    f"fit the component's config ({type(err).__name__}: {err})"
+                ) from err
+        self.cfg.update(settings)
         self._check_ready()
         return self
 
