@@ -14,7 +14,6 @@ malformed line the command prints `file:line: problem` to stderr, exits with 1
 and leaves no output file behind.
 """
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .corpus import DataError, read_jsonl, record_to_doc
+from .corpus import DataError, iter_records, read_jsonl, record_to_doc
 
 N_ADE_FOLDS = 10
 SPLITS = ("train", "dev", "test")
@@ -147,23 +146,13 @@ def read_ade(
     As `read_jsonl`, blank lines are skipped and a malformed line raises
     DataError; the fold fields are checked too.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"JSONL file not found: {path}")
     rows = []
-    with path.open(encoding="utf8") as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(str(path), line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
-            try:
-                fold, dev = _fold_fields(record, n_folds)
-                rows.append((record_to_doc(vocab, record), fold, dev))
-            except ValueError as err:
-                raise DataError(str(path), line_no, str(err)) from None
+    for line_no, record in iter_records(path):
+        try:
+            fold, dev = _fold_fields(record, n_folds)
+            rows.append((record_to_doc(vocab, record), fold, dev))
+        except ValueError as err:
+            raise DataError(str(path), line_no, str(err)) from None
     return rows
 
 

@@ -12,7 +12,7 @@ Every malformed line raises `DataError` naming the file, the line and the proble
 import json
 import random
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -84,16 +84,9 @@ def record_to_doc(vocab: Vocab, record: Any) -> Doc:
     return doc
 
 
-def read_jsonl(
-    path: Union[str, Path],
-    vocab: Vocab,
-    keep: Optional[Callable[[Dict[str, Any]], bool]] = None,
-) -> Iterator[Doc]:
-    """Yield one gold Doc per line of a JSONL file (blank lines are skipped).
-
-    `keep`, if given, selects records (e.g. by ADE fold) before they are built.
-    A malformed line raises DataError with the file and line number.
-    """
+def iter_records(path: Union[str, Path]) -> Iterator[Tuple[int, Any]]:
+    """(line number, parsed JSON value) per non-blank line of a JSONL file.
+    Invalid JSON raises DataError with the file and line number."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"JSONL file not found: {path}")
@@ -105,12 +98,18 @@ def read_jsonl(
                 record = json.loads(line)
             except json.JSONDecodeError as err:
                 raise DataError(str(path), line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
-            if keep is not None and isinstance(record, dict) and not keep(record):
-                continue
-            try:
-                yield record_to_doc(vocab, record)
-            except ValueError as err:
-                raise DataError(str(path), line_no, str(err)) from None
+            yield line_no, record
+
+
+def read_jsonl(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
+    """Yield one gold Doc per line of a JSONL file (blank lines are skipped).
+    A malformed line raises DataError with the file and line number."""
+    for line_no, record in iter_records(path):
+        try:
+            doc = record_to_doc(vocab, record)
+        except ValueError as err:
+            raise DataError(str(path), line_no, str(err)) from None
+        yield doc
 
 
 @registry.readers("spacy_deeper.JsonlCorpus.v1")

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from .relations import register_extensions
 

@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import logger, registry
+from spacy.util import logger
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 

@@ -140,7 +140,7 @@ def test_spacy_train_cli_from_the_config(tmp_path):
     loaded = spacy.load(output / "model-last")
     doc = loaded("John Smith works for Acme Corp in Boston .")
     assert isinstance(doc._.relations, list)
-    result = subprocess.run(
+    subprocess.run(
         [sys.executable, "-m", "spacy", "evaluate", str(output / "model-last"), str(corpus), "--output", str(tmp_path / "m.json")],
         check=True, capture_output=True, text=True,
     )

@@ -1,6 +1,5 @@
 """The transformer config: all-MiniLM-L6-v2 resolved from its installed package, trained
 through a spacy-transformers TransformerListener, saved and loaded."""
-from pathlib import Path
 
 import pytest
 import spacy
