@@ -7,6 +7,7 @@ and an index matrix (n_segments, width) that lays each segment (a sentence or a
 bounded window) out as one padded row. Packed sequences make a segment's output
 independent of what else is in the batch.
 """
+import os
 from typing import Any, Dict, Optional, Tuple
 
 import torch
@@ -17,6 +18,17 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .crf import LinearChainCRF
 
 RNN_TYPES = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+def _one_thread_after_fork() -> None:
+    # OpenMP (libgomp) is not fork-safe: a child forked from a process whose torch
+    # thread pool has run, e.g. a worker of nlp.pipe(n_process=2), deadlocks in its
+    # first parallel op. One intra-op thread per child, as PyTorch's own DataLoader
+    # workers do, avoids it; the processes are the parallelism there.
+    torch.set_num_threads(1)
+
+
+os.register_at_fork(after_in_child=_one_thread_after_fork)
 
 
 class BiRNN(nn.Module):
