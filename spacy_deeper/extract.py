@@ -104,7 +104,7 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
         text = record.pop("text", None)
         if not isinstance(text, str):
-            problem = "no 'text' field" if text is None else f"'text' is a {type(text).__name__}, not a string"
+            problem = "no 'text' field" if text is None else f"'text' must be a string, got {type(text).__name__}"
             raise InputError(f"{path}:{number}: {problem}")
         doc_id = record.pop("id", number)
         yield text, {"id": doc_id, "meta": record}
@@ -182,6 +182,9 @@ class _AtomicFile:
 
     def commit(self) -> None:
         self.file.close()
+        umask = os.umask(0)  # mkstemp makes the file private; give it the usual mode
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
@@ -233,7 +236,10 @@ def _load(model: str, gpu_id: int) -> Any:
     import spacy
 
     if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+        try:
+            spacy.require_gpu(gpu_id)
+        except Exception as err:
+            raise InputError(f"cannot use GPU {gpu_id}: {err}") from None
     import spacy_deeper  # noqa: F401  (registers doc._.relations)
 
     return spacy.load(model)
@@ -255,6 +261,8 @@ def run(
     total = count_documents(input_path)
     try:
         nlp = _load(model, gpu_id)
+    except InputError:
+        raise
     except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
         raise InputError(f"cannot load model {model}: {err}") from None
     out = _AtomicFile(output)
