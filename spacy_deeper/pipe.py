@@ -15,7 +15,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 
 from .model import DocGold, JointOutput, get_net
-from .relations import register_extensions
+from .relations import RELATIONS_DATA, register_extensions
 from .scorer import score_joint
 from .tags import SCHEMES, TagSet
 
@@ -216,12 +216,13 @@ class DeeperJoint(TrainablePipe):
 
     def set_annotations(self, docs: Iterable[Doc], output: JointOutput) -> None:
         docs = list(docs)
+        labels, rel_labels = self.labels, self.rel_labels
         ents: List[List[Span]] = [[] for _ in docs]
         last_token: Dict[Tuple[int, int], Span] = {}  # (segment, end token in segment) -> entity
         spans = self.tagset.decode(output.tags, output.lengths) if output.segments else []
         for s, (doc_i, offset, _) in enumerate(output.segments):
             for start, end, label in spans[s]:
-                span = Span(docs[doc_i], offset + start, offset + end, label=self.labels[label])
+                span = Span(docs[doc_i], offset + start, offset + end, label=labels[label])
                 ents[doc_i].append(span)
                 last_token[(s, end - 1)] = span
         rels: List[List[list]] = [[] for _ in docs]
@@ -230,13 +231,15 @@ class DeeperJoint(TrainablePipe):
                 s, head_end, tail_end = output.pairs[p].tolist()
                 head, tail = last_token[(s, head_end)], last_token[(s, tail_end)]
                 rels[output.segments[s][0]].append(
-                    [head.start, head.end, tail.start, tail.end, self.rel_labels[k], float(output.probs[p, k])]
+                    [head.start, head.end, tail.start, tail.end, rel_labels[k], float(output.probs[p, k])]
                 )
         for doc, doc_ents, doc_rels in zip(docs, ents, rels):
             if not self.cfg["overwrite_ents"] and doc.ents:
                 doc_ents, doc_rels = _keep_existing(doc, doc_ents, doc_rels)
             doc.ents = doc_ents
-            doc._.relations = doc_rels
+            # The rows are built above from spans of doc.ents: plain and valid, so they are
+            # stored directly rather than re-checked one by one by the doc._.relations setter.
+            doc._.set(RELATIONS_DATA, doc_rels)
 
     # Training ----------------------------------------------------------------------
     def _doc_gold(self, eg: Example) -> DocGold:
