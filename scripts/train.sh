@@ -7,6 +7,10 @@
 # other value overrides it. (Passing `--training.max_steps 0` to spaCy would
 # not do that: spaCy reads max_steps = 0 as "no step limit", so training would
 # stop only by patience or max_epochs.) Uses $PYTHON if set, else `python`.
+#
+# Besides spaCy's own output it writes OUTPUT_DIR/train.log (the console log) and
+# OUTPUT_DIR/timing.json (wall seconds and torch threads), which scripts/benchmark.py
+# turns into training time per epoch and to the best dev score.
 set -euo pipefail
 
 if [ "$#" -lt 7 ]; then
@@ -31,5 +35,9 @@ overrides=(--paths.train "$train" --paths.dev "$dev" --system.seed "$seed")
 if [ "$max_steps" -ne 0 ]; then
     overrides+=(--training.max_steps "$max_steps")
 fi
+mkdir -p "$output"
+start=$(date +%s)
 set -x
-"$python" -m spacy train "$config" --output "$output" --gpu-id "$gpu_id" "${overrides[@]}" "$@"
+"$python" -m spacy train "$config" --output "$output" --gpu-id "$gpu_id" "${overrides[@]}" "$@" 2>&1 | tee "$output/train.log"
+{ set +x; } 2>/dev/null
+printf '{"seconds": %d, "torch_threads": "%s", "gpu_id": %d}\n' "$(( $(date +%s) - start ))" "${OMP_NUM_THREADS:-default}" "$gpu_id" > "$output/timing.json"

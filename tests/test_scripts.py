@@ -10,6 +10,8 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
+import ablation_table  # noqa: E402
+import benchmark  # noqa: E402
 import cv_table  # noqa: E402
 import metrics_table  # noqa: E402
 
@@ -211,3 +213,63 @@ def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
     )
     assert proc.returncode == 1
     assert "error: no metrics files found" in proc.stderr
+
+
+def test_ablation_table_rows_and_depths(tmp_path):
+    folder = tmp_path / "ablation"
+    folder.mkdir()
+    write(folder / "conll04_dev_chosen_1-1-2.json", FLAT)
+    write(folder / "conll04_test_chosen_1-1-2.json", {**FLAT, "ents_f": 0.5})
+    write(folder / "ade_test_shared-only_4-0-0.json", {**FLAT, "rel_macro_f": 0.25})
+    variants = ablation_table.collect(folder)
+    assert variants["chosen_1-1-2"]["depths"] == "1-1-2"
+    assert variants["chosen_1-1-2"]["conll04_test"] == {
+        "ner_micro_f": 50.0, "rel_micro_f": 60.0, "ner_macro_f": 80.0, "rel_macro_f": 61.0
+    }
+    assert variants["shared-only_4-0-0"]["ade_test"] == {"ner_macro_f": 80.0, "rel_macro_f": 25.0}
+    lines = table_lines(ablation_table.markdown(variants))
+    # Only the dataset/split pairs that have files get columns; ADE reports macro only.
+    assert lines[0] == (
+        "| Variant | Shared-NER-RE layers | CoNLL04 dev NER micro | CoNLL04 dev RE+ micro | CoNLL04 dev NER macro | "
+        "CoNLL04 dev RE+ macro | CoNLL04 test NER micro | CoNLL04 test RE+ micro | CoNLL04 test NER macro | "
+        "CoNLL04 test RE+ macro | ADE fold 0 test NER macro | ADE fold 0 test RE+ macro |"
+    )
+    assert "| shared-only | 4-0-0 | - | - | - | - | - | - | - | - | 80.00 | 25.00 |" in lines
+    assert "| chosen | 1-1-2 | 85.00 | 60.00 | 80.00 | 61.00 | 50.00 | 60.00 | 80.00 | 61.00 | - | - |" in lines
+
+
+def test_ablation_table_rejects_unknown_file_names(tmp_path):
+    write(tmp_path / "conll04_test_chosen.json", FLAT)
+    with pytest.raises(metrics_table.MetricsError, match="conll04_test_chosen.json: the name is not"):
+        ablation_table.collect(tmp_path)
+    with pytest.raises(metrics_table.MetricsError, match="no metrics files"):
+        ablation_table.collect(tmp_path / "missing")
+
+
+def test_training_time_from_a_console_log(tmp_path):
+    # 50 steps per epoch, evaluated every 100 steps; the best dev score at step 200.
+    rows = [(0, 0, 0.0), (2, 100, 0.5), (4, 200, 0.8), (6, 300, 0.7), (8, 400, 0.8)]
+    log = ["E    #       LOSS DEEPE...  ENTS_F  REL_MICRO_F  SCORE ", "---  ------  -------------  ------  ------"]
+    log += [f"{e:>3}  {s:>6}  {123.4:>13}  {75.0:>6}  {50.0:>11}  {score:.2f}" for e, s, score in rows]
+    (tmp_path / "train.log").write_text("\n".join(log) + "\n")
+    (tmp_path / "timing.json").write_text(json.dumps({"seconds": 800, "torch_threads": "1", "gpu_id": -1}))
+    timing = benchmark.training_time(str(tmp_path))
+    assert timing["steps"] == 400
+    assert timing["steps_per_epoch"] == 50.0
+    assert timing["epochs"] == 8.0
+    assert timing["seconds_per_step"] == 2.0
+    assert timing["seconds_per_epoch"] == 100.0
+    assert (timing["best_dev_step"], timing["seconds_to_best_dev"]) == (200, 400)
+    with pytest.raises(FileNotFoundError, match="missing/train.log not found"):
+        benchmark.training_time(str(tmp_path / "missing"))
+
+
+def test_benchmark_markdown_keeps_the_notes(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    benchmark.write_markdown(path, "# Tables v1\n")
+    assert path.read_text().startswith("# Tables v1\n\n" + benchmark.NOTES_MARKER)
+    path.write_text(path.read_text() + "\nA note, by hand.\n")
+    benchmark.write_markdown(path, "# Tables v2\n")
+    text = path.read_text()
+    assert text.startswith("# Tables v2\n") and "Tables v1" not in text
+    assert text.endswith(benchmark.NOTES_MARKER + "\n\nA note, by hand.\n")

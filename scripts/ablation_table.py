@@ -1,0 +1,98 @@
+"""The depth ablation as one table: benchmarks/ablation.md and benchmarks/ablation.json.
+
+    python scripts/ablation_table.py metrics/ablation --markdown benchmarks/ablation.md --json benchmarks/ablation.json
+
+Reads `{dataset}_{split}_{variant}.json` files written by `spacy evaluate` (see
+scripts/ablation.sh), where the variant's name ends in its depths as
+n_shared-n_ner-n_re, e.g. `conll04_test_chosen_1-1-2.json`. One row per variant;
+per dataset and split the NER and RE+ F1 the paper reports for it: micro and macro
+for CoNLL04, macro for ADE. Scores are printed in percent.
+"""
+import argparse
+import datetime
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from metrics_table import MetricsError, load_scores  # scripts/ is on sys.path when this runs as a script
+
+NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
+# The columns of each dataset: results.json key -> spaCy's score key.
+COLUMNS = {
+    "conll04": {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"},
+    "ade": {"ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"},
+}
+HEADINGS = {"ner_micro_f": "NER micro", "rel_micro_f": "RE+ micro", "ner_macro_f": "NER macro", "rel_macro_f": "RE+ macro"}
+DATASET_NAMES = {"conll04": "CoNLL04", "ade": "ADE fold 0"}
+SPLITS = ("dev", "test")
+
+
+def collect(folder: Path) -> Dict[str, Dict[str, Any]]:
+    """variant -> {"depths": "1-1-2", "conll04_dev": {"ner_micro_f": 72.9, ...}, ...}"""
+    variants: Dict[str, Dict[str, Any]] = {}
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise MetricsError(f"{folder}: no metrics files (run scripts/ablation.sh first)")
+    for path in paths:
+        match = NAME.match(path.stem)
+        if not match:
+            raise MetricsError(
+                f"{path}: the name is not {{conll04|ade}}_{{dev|test}}_{{variant}}_{{n_shared}}-{{n_ner}}-{{n_re}}.json"
+            )
+        dataset, split, variant = match.group(1, 2, 3)
+        scores = load_scores(path)
+        entry = variants.setdefault(variant, {"depths": "-".join(match.group(4, 5, 6))})
+        entry[f"{dataset}_{split}"] = {
+            key: None if scores.get(spacy_key) is None else round(100 * scores[spacy_key], 2)
+            for key, spacy_key in COLUMNS[dataset].items()
+        }
+    return variants
+
+
+def markdown(variants: Dict[str, Dict[str, Any]]) -> str:
+    """One row per variant, in the order the files were found."""
+    header = ["Variant", "Shared-NER-RE layers"]
+    columns = []
+    for dataset, keys in COLUMNS.items():
+        for split in SPLITS:
+            if not any(f"{dataset}_{split}" in entry for entry in variants.values()):
+                continue
+            for key in keys:
+                columns.append((f"{dataset}_{split}", key))
+                header.append(f"{DATASET_NAMES[dataset]} {split} {HEADINGS[key]}")
+    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: |" + " --: |" * len(columns)]
+    for variant, entry in variants.items():
+        cells = [variant.rsplit("_", 1)[0], entry["depths"]]
+        for part, key in columns:
+            value = (entry.get(part) or {}).get(key)
+            cells.append("-" if value is None else f"{value:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="metrics/ablation")
+    parser.add_argument("--markdown", type=Path, help="write the table here")
+    parser.add_argument("--json", type=Path, help="write the scores here")
+    parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
+    args = parser.parse_args(argv)
+    try:
+        variants = collect(args.folder)
+    except MetricsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    text = markdown(variants)
+    print(text, end="")
+    record: Dict[str, Any] = {"command": args.command, "date": datetime.date.today().isoformat(), "variants": variants}
+    for path, content in ((args.markdown, text), (args.json, json.dumps(record, indent=2) + "\n")):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
