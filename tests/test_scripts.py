@@ -14,6 +14,7 @@ import ablation_table  # noqa: E402
 import benchmark  # noqa: E402
 import cv_table  # noqa: E402
 import metrics_table  # noqa: E402
+import unseen_entities  # noqa: E402
 
 # What `spacy evaluate --output` writes (flat), with the pipe's keys.
 FLAT: Dict[str, Any] = {
@@ -273,3 +274,14 @@ def test_benchmark_markdown_keeps_the_notes(tmp_path):
     text = path.read_text()
     assert text.startswith("# Tables v2\n") and "Tables v1" not in text
     assert text.endswith(benchmark.NOTES_MARKER + "\n\nA note, by hand.\n")
+
+
+def test_unseen_entities_counts_by_surface_string(tmp_path, capsys):
+    train = tmp_path / "train.jsonl"
+    test = tmp_path / "test.jsonl"
+    train.write_text(json.dumps({"tokens": ["John", "Smith", "left", "Rome"], "entities": [[0, 2, "Peop"], [3, 4, "Loc"]], "relations": []}) + "\n")
+    test.write_text(json.dumps({"tokens": ["John", "Smith", "saw", "Paris"], "entities": [[0, 2, "Peop"], [3, 4, "Loc"]], "relations": []}) + "\n")
+    assert unseen_entities.main([str(test), str(train)]) == 0
+    out = capsys.readouterr().out
+    assert "unseen test mentions: 1 of 2 (50.0%)" in out
+    assert "Loc: 1 of 1 (100.0%)" in out and "Peop: 0 of 1 (0.0%)" in out
