@@ -151,7 +151,7 @@ def _forward(model: Model, inputs, is_train: bool):
 def _predict(model: Model, Xs: List[Floats2d], segments: List[Segment]) -> JointOutput:
     """Inference over groups of segments sorted by length (PREDICT_GROUP_TOKENS padded
     positions at most a group), each segment passed as its own sequence. A segment's
-    result does not depend on its group (packed sequences)."""
+    result does not depend on its group (padding never reaches a token's output)."""
     net = model.get_ref("net")
     lengths = numpy.array([end - start for _, start, end in segments], dtype="int64")
     groups: List[List[int]] = [[]]

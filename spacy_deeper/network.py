@@ -4,8 +4,8 @@ shared output, an entity-tag embedding, and the multi-head selection scorer).
 
 Inputs are the token vectors of all docs in a batch, flattened to (n_tokens, n_in),
 and an index matrix (n_segments, width) that lays each segment (a sentence or a
-bounded window) out as one padded row. Packed sequences make a segment's output
-independent of what else is in the batch.
+bounded window) out as one padded row. Padding never reaches a token's output (see
+BiRNN), so a segment's result does not depend on what else is in the batch.
 """
 import os
 from typing import Any, Dict, Optional, Tuple
@@ -13,7 +13,6 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .crf import LinearChainCRF
 
@@ -34,7 +33,12 @@ os.register_at_fork(after_in_child=_one_thread_after_fork)
 class BiRNN(nn.Module):
     """`n_layers` stacked bidirectional RNN layers with dropout on their input.
 
-    With n_layers=0 it is the identity (and applies no dropout).
+    Each layer is a forward RNN over the padded rows and a backward RNN over the rows
+    reversed within their lengths. Padding comes after a row's tokens in both, so it
+    never reaches a token's output, and no packing is needed (packed sequences cost
+    a third more in the backward pass on CPU). Outputs at padding positions are
+    meaningless; everything downstream masks them. With n_layers=0 it is the
+    identity (and applies no dropout).
     """
 
     def __init__(self, n_in: int, hidden: int, n_layers: int, cell: str, dropout: float):
@@ -44,16 +48,31 @@ class BiRNN(nn.Module):
         self.n_layers = n_layers
         self.n_out = 2 * hidden if n_layers else n_in
         self.dropout = nn.Dropout(dropout)
-        if n_layers:
-            self.rnn = RNN_TYPES[cell](n_in, hidden, num_layers=n_layers, bidirectional=True, batch_first=True)
+        self.forward_rnns = nn.ModuleList()
+        self.backward_rnns = nn.ModuleList()
+        for layer in range(n_layers):
+            width = n_in if layer == 0 else 2 * hidden
+            self.forward_rnns.append(RNN_TYPES[cell](width, hidden, batch_first=True))
+            self.backward_rnns.append(RNN_TYPES[cell](width, hidden, batch_first=True))
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         if not self.n_layers:
             return x
-        packed = pack_padded_sequence(self.dropout(x), lengths.cpu(), batch_first=True, enforce_sorted=False)
-        output, _ = self.rnn(packed)
-        output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
-        return output
+        steps = torch.arange(x.shape[1], device=x.device)[None, :]
+        lengths = lengths.to(x.device)[:, None]
+        # reverse[b, t]: the position read at step t of row b's backward pass (an involution).
+        reverse = torch.where(steps < lengths, lengths - 1 - steps, steps)
+        x = self.dropout(x)
+        for forward_rnn, backward_rnn in zip(self.forward_rnns, self.backward_rnns):
+            ahead, _ = forward_rnn(x)
+            behind, _ = backward_rnn(_reorder(x, reverse))
+            x = torch.cat([ahead, _reorder(behind, reverse)], dim=-1)
+        return x
+
+
+def _reorder(x: Tensor, positions: Tensor) -> Tensor:
+    """x[b, positions[b, t]] for every row b and step t."""
+    return x.gather(1, positions[:, :, None].expand(-1, -1, x.shape[2]))
 
 
 def pair_features(g: Tensor, distmult: Tensor) -> Tuple[Tensor, Tensor]:
