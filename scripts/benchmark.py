@@ -8,7 +8,7 @@ and benchmarks/RESULTS.md.
 
 - Parameters: every Thinc parameter and every torch parameter inside a shim of each
   component's model, counted once; parameters of components listed in the config's
-  [training] frozen_components count as frozen.
+  [training] frozen_components, and of a FrozenTransformer's encoder, count as frozen.
 - Speed: `spacy benchmark speed` on the same data for every pipeline and for the
   reference pipeline, one after the other in this process's machine state; the ratio
   is ours / reference (words per second).
@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import spacy
+from spacy_deeper.transformer_features import FrozenEncoder
 
 import ablation_table  # scripts/ is on sys.path when this runs as a script
 from metrics_table import PAPER as PAPER_BY_TASK
@@ -69,6 +70,10 @@ def count_params(path: str) -> Tuple[int, int]:
                 continue
             seen.add(id(node))
             n += sum(node.get_param(p).size for p in node.param_names if node.has_param(p))
+            encoder = node.attrs.get("encoder")
+            if isinstance(encoder, FrozenEncoder) and id(encoder) not in seen:
+                seen.add(id(encoder))
+                frozen += encoder.n_params()  # a frozen transformer inside a trained component
             for shim in node.shims:
                 module = getattr(shim, "_model", None)
                 if module is not None and id(module) not in seen and hasattr(module, "parameters"):

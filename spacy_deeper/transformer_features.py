@@ -83,6 +83,10 @@ class FrozenEncoder:
             self._model.to(device)
         return self._tokenizer, self._model
 
+    def n_params(self) -> int:
+        """The encoder's (frozen) parameter count."""
+        return sum(p.numel() for p in self._load("cpu")[1].parameters())
+
     def __call__(self, docs: List[Doc], use_cache: bool, device: str = "cpu") -> List[numpy.ndarray]:
         """(n_states, len(doc), width) float32 per doc."""
         keys = [_doc_key(doc) for doc in docs]

@@ -285,3 +285,20 @@ def test_unseen_entities_counts_by_surface_string(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "unseen test mentions: 1 of 2 (50.0%)" in out
     assert "Loc: 1 of 1 (100.0%)" in out and "Peop: 0 of 1 (0.0%)" in out
+
+
+def test_threshold_sweep_matches_evaluating_at_each_threshold(trained_path, gold, tmp_path):
+    import spacy
+    import threshold_sweep
+    from spacy.tokens import Doc, DocBin
+    from spacy.training import Example
+
+    DocBin(docs=gold, store_user_data=True).to_disk(tmp_path / "dev.spacy")
+    results = threshold_sweep.sweep(str(trained_path), str(tmp_path / "dev.spacy"), [0.2, 0.5, 0.9])
+    assert list(results) == [0.2, 0.5, 0.9]
+    for threshold, scores in results.items():
+        nlp = spacy.load(trained_path, config={"components": {"deeper_joint": {"threshold": threshold}}})
+        words = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in gold]
+        expected = nlp.evaluate([Example(w, d) for w, d in zip(words, gold)])  # on the gold tokens
+        assert scores["rel_micro_f"] == round(100 * expected["rel_micro_f"], 2)
+        assert scores["ents_f"] == round(100 * expected["ents_f"], 2)
