@@ -1,12 +1,14 @@
 """The registered architecture: a Thinc model from docs to joint NER + RE outputs.
 
 docs -> tok2vec (any spaCy token-to-vector layer) -> segments (sentences, or bounded
-windows) -> the PyTorch `DeeperJointNet` through Thinc's PyTorchWrapper.
+windows) -> the PyTorch `DeeperJointNet` through Thinc's PyTorchWrapper (with a shim
+that also applies parameter averages).
 
 Input: `(docs, gold)`, where gold is None at inference and, in training, one
 `DocGold` per doc (tag ids per token and relations between entity-end tokens).
 Output: `JointOutput`.
 """
+import contextlib
 import io
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -16,7 +18,8 @@ import srsly
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchWrapper_v3, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, PyTorchShim, torch2xp, xp2torch
+from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
 from .network import DeeperJointNet
@@ -95,12 +98,13 @@ def build_deeper_joint(
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
     )
-    wrapped = PyTorchWrapper_v3(
-        net,
-        convert_inputs=_convert_inputs,
-        convert_outputs=_convert_outputs,
-        serialize_model=_serialize_net,
-        deserialize_model=_deserialize_net,
+    # PyTorchWrapper_v3, with a shim that also swaps in parameter averages.
+    wrapped = Model(
+        "pytorch",
+        pytorch_forward,
+        attrs={"convert_inputs": _convert_inputs, "convert_outputs": _convert_outputs},
+        shims=[AveragingPyTorchShim(net, serialize_model=_serialize_net, deserialize_model=_deserialize_net)],
+        dims={"nI": None, "nO": None},
     )
     return Model(
         "deeper_joint",
@@ -111,6 +115,33 @@ def build_deeper_joint(
         attrs={"max_length": max_length},
         dims={"nI": None},
     )
+
+
+class AveragingPyTorchShim(PyTorchShim):
+    """thinc's PyTorchShim, except that `use_params` finds the parameter averages.
+
+    The optimizer keeps a torch parameter's average (Adam with use_averages = true)
+    under the key (shim id, parameter name), the key finish_update gives it, while
+    PyTorchShim.use_params looks for "pytorch_{id}_{name}": the averages would never
+    reach the torch model, in evaluation or in the saved pipelines.
+    """
+
+    @contextlib.contextmanager
+    def use_params(self, params):
+        state = {
+            name: xp2torch(params[(self.id, name)], device=self.device)
+            for name, _ in self._model.named_parameters()
+            if (self.id, name) in params
+        }
+        if not state:
+            yield
+            return
+        backup = {name: value.clone() for name, value in self._model.state_dict().items()}
+        self._model.load_state_dict(state, strict=False)
+        try:
+            yield
+        finally:
+            self._model.load_state_dict(backup)
 
 
 def get_net(model: Model) -> DeeperJointNet:

@@ -209,3 +209,27 @@ def test_existing_entities_overwritten_or_kept(trained_nlp, gold):
             assert rel.head in doc.ents and rel.tail in doc.ents and rel.head.label_ != "MINE"
     finally:
         pipe.cfg["overwrite_ents"] = True
+
+
+def test_parameter_averages_reach_the_torch_net():
+    """Adam(use_averages=True) keeps averages of the torch weights; use_params (what
+    spaCy's training loop uses to evaluate and save) must swap them in, then back."""
+    import torch
+    from thinc.api import Adam
+
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("deeper_joint", config=TINY_CONFIG)
+    examples = [Example(nlp.make_doc(d.text), d) for d in gold_docs(nlp)]
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(0.01, use_averages=True)
+    for _ in range(5):
+        nlp.update(examples, sgd=optimizer)
+    net = pipe.model.get_ref("net").shims[0]._model
+    shim_id = pipe.model.get_ref("net").shims[0].id
+    name = "shared.forward_rnns.0.weight_hh_l0"
+    current = dict(net.named_parameters())[name].detach().clone()
+    average = torch.as_tensor(optimizer.averages[(shim_id, name)])
+    assert not torch.allclose(current, average)
+    with nlp.use_params(optimizer.averages):
+        torch.testing.assert_close(dict(net.named_parameters())[name].detach(), average)
+    torch.testing.assert_close(dict(net.named_parameters())[name].detach(), current)
