@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every run behind benchmarks/RESULTS.md, one after the other (what `spacy project run
+# reproduce` runs; `spacy project run benchmark` then builds the tables):
+#
+#   for each shipped CoNLL04 config: train on train with model selection on dev
+#     (training/{config}: convergence and training time), evaluate it on test, the
+#     relation-threshold sweep on dev, and the paper's protocol over seeds (train+dev
+#     -> test, metrics/seeds/{config}_seed{N}.json);
+#   for each ADE config: the 10 folds (metrics/{config}_fold{k}.json);
+#   the depth ablation (benchmarks/ablation.*).
+#
+#   bash scripts/reproduce.sh [GPU_ID]
+#
+# CONLL04_CONFIGS, ADE_CONFIGS and SEEDS (space-separated) narrow it down. On this
+# project's 2-core CPU machine the whole of it takes most of a day.
+set -euo pipefail
+gpu_id=${1:--1}
+run() { python -m spacy project run "$@" . --vars.gpu_id "$gpu_id"; }
+for config in ${CONLL04_CONFIGS:-conll04 conll04_sm conll04_minilm}; do
+    run train --vars.config "$config"
+    run evaluate --vars.config "$config"
+    run threshold --vars.config "$config"
+    run seeds --vars.config "$config" --vars.seeds "${SEEDS:-0 1 2}"
+done
+for config in ${ADE_CONFIGS:-ade ade_minilm}; do
+    run ade-cv --vars.ade_config "$config"
+done
+run ablation
