@@ -330,3 +330,20 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
     assert "| Crone 2020 (paper) | ade | - | - | 89.48 | - | 83.74 |" in lines
     assert "| conll04 | `p` | 1,234,567 | 0 | 10000 | 2.00 |" in lines
     assert any(line.startswith("| conll04 | `") and "conll04_seed2.json` | 85.00 |" in line for line in lines)
+
+
+def test_profile_inference_times_every_stage_and_restores_them(trained_path, gold, tmp_path, capsys):
+    import profile_inference
+    from spacy.tokens import DocBin
+
+    from spacy_deeper.network import BiRNN
+
+    forward = BiRNN.forward
+    DocBin(docs=gold).to_disk(tmp_path / "data.spacy")
+    assert profile_inference.main([str(trained_path), str(tmp_path / "data.spacy"), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("tokenizer", "its tok2vec", "BiRNN layers", "CRF Viterbi", "relation scorer", "set_annotations",
+                  "component deeper_joint"):
+        assert f"{stage}" in out
+    assert f"{sum(len(doc) for doc in gold):,} words" in out
+    assert BiRNN.forward is forward
