@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # The paper's ablation with the same budget of four BiRNN layers (n_shared-n_ner-n_re):
 #   shared-only 4-0-0 (no task-specific layers), no-ner-specific 2-0-2,
-#   no-re-specific 2-2-0, chosen 1-1-2 (the configs' depths)
+#   no-re-specific 2-2-0, paper 1-1-2 (the paper's CoNLL04 depths)
 # each trained with the same step budget and seed on CoNLL04 train and on ADE fold 0
 # (model selection on the dev set), and scored with --gold-preproc on the dev and test
 # sets: metrics/ablation/{dataset}_{split}_{variant}.json. Then one table:
-# benchmarks/ablation.md and benchmarks/ablation.json (scripts/ablation_table.py).
+# benchmarks/ablation.md and benchmarks/ablation.json (scripts/ablation_table.py), which
+# also says which variant each dataset's config uses (its depths were chosen on dev).
 #
-#   bash scripts/ablation.sh GPU_ID SEED MAX_STEPS [VARIANT ...]
+#   bash scripts/ablation.sh GPU_ID SEED CONLL04_STEPS [ADE_STEPS [VARIANT ...]]
 #
-# DATASETS="conll04 ade" (the default) picks the datasets, so that two lanes can split the work.
+# A STEPS of 0 keeps the config's own max_steps. DATASETS="conll04 ade" (the default)
+# picks the datasets, so that two lanes can split the work.
 set -euo pipefail
-gpu_id=${1:--1} seed=${2:-0} max_steps=${3:-0}
-shift $(( $# < 3 ? $# : 3 ))
+gpu_id=${1:--1} seed=${2:-0} conll04_steps=${3:-0} ade_steps=${4:-0}
+shift $(( $# < 4 ? $# : 4 ))
 variants=("$@")
 if [ "${#variants[@]}" -eq 0 ]; then
-    variants=(shared-only_4-0-0 no-ner-specific_2-0-2 no-re-specific_2-2-0 chosen_1-1-2)
+    variants=(shared-only_4-0-0 no-ner-specific_2-0-2 no-re-specific_2-2-0 paper_1-1-2)
 fi
 python=${PYTHON:-python}
 mkdir -p metrics/ablation
@@ -24,9 +26,9 @@ for name in "${variants[@]}"; do
     depth_args=(--components.deeper_joint.model.n_shared "$n_shared" --components.deeper_joint.model.n_ner "$n_ner" --components.deeper_joint.model.n_re "$n_re")
     for dataset in ${DATASETS:-conll04 ade}; do
         if [ "$dataset" = conll04 ]; then
-            corpus=corpus/conll04 train=corpus/conll04/train.spacy
+            corpus=corpus/conll04 train=corpus/conll04/train.spacy max_steps=$conll04_steps
         else
-            corpus=corpus/ade/fold0 train=corpus/ade/fold0/train.spacy
+            corpus=corpus/ade/fold0 train=corpus/ade/fold0/train.spacy max_steps=$ade_steps
         fi
         out=training/ablation/${dataset}_${name}
         PYTHON=$python bash scripts/train.sh "configs/${dataset}.cfg" "$out" "$train" "$corpus/dev.spacy" "$gpu_id" "$seed" "$max_steps" "${depth_args[@]}"
@@ -36,5 +38,5 @@ for name in "${variants[@]}"; do
         done
     done
 done
-"$python" scripts/ablation_table.py metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $max_steps)" \
+"$python" scripts/ablation_table.py metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $conll04_steps $ade_steps)" \
     --markdown benchmarks/ablation.md --json benchmarks/ablation.json

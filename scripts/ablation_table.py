@@ -4,9 +4,10 @@
 
 Reads `{dataset}_{split}_{variant}.json` files written by `spacy evaluate` (see
 scripts/ablation.sh), where the variant's name ends in its depths as
-n_shared-n_ner-n_re, e.g. `conll04_test_chosen_1-1-2.json`. One row per variant;
+n_shared-n_ner-n_re, e.g. `conll04_test_paper_1-1-2.json`. One row per variant;
 per dataset and split the NER and RE+ F1 the paper reports for it: micro and macro
-for CoNLL04, macro for ADE. Scores are printed in percent.
+for CoNLL04, macro for ADE. Scores are printed in percent. The column "Chosen for"
+names the datasets whose config (configs/{dataset}.cfg) uses the variant's depths.
 """
 import argparse
 import datetime
@@ -51,9 +52,23 @@ def collect(folder: Path) -> Dict[str, Dict[str, Any]]:
     return variants
 
 
-def markdown(variants: Dict[str, Dict[str, Any]]) -> str:
+def chosen_depths(config_dir: Path) -> Dict[str, str]:
+    """dataset -> "n_shared-n_ner-n_re" of configs/{dataset}.cfg, for the datasets that have one."""
+    from spacy.util import load_config
+
+    chosen = {}
+    for dataset in COLUMNS:
+        path = Path(config_dir) / f"{dataset}.cfg"
+        if path.exists():
+            model = load_config(path, interpolate=False)["components"]["deeper_joint"]["model"]
+            chosen[dataset] = "-".join(str(model[key]) for key in ("n_shared", "n_ner", "n_re"))
+    return chosen
+
+
+def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str]] = None) -> str:
     """One row per variant, in the order the files were found."""
-    header = ["Variant", "Shared-NER-RE layers"]
+    chosen = chosen or {}
+    header = ["Variant", "Shared-NER-RE layers", "Chosen for"]
     columns = []
     for dataset, keys in COLUMNS.items():
         for split in SPLITS:
@@ -62,9 +77,10 @@ def markdown(variants: Dict[str, Dict[str, Any]]) -> str:
             for key in keys:
                 columns.append((f"{dataset}_{split}", key))
                 header.append(f"{DATASET_NAMES[dataset]} {split} {HEADINGS[key]}")
-    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: |" + " --: |" * len(columns)]
+    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: | :-- |" + " --: |" * len(columns)]
     for variant, entry in variants.items():
-        cells = [variant.rsplit("_", 1)[0], entry["depths"]]
+        used_by = [DATASET_NAMES[d].split()[0] for d, depths in chosen.items() if depths == entry["depths"]]
+        cells = [variant.rsplit("_", 1)[0], entry["depths"], ", ".join(used_by) or "-"]
         for part, key in columns:
             value = (entry.get(part) or {}).get(key)
             cells.append("-" if value is None else f"{value:.2f}")
@@ -78,15 +94,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--markdown", type=Path, help="write the table here")
     parser.add_argument("--json", type=Path, help="write the scores here")
     parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
+    parser.add_argument("--configs", type=Path, default=Path("configs"), help="where {dataset}.cfg says which depths were chosen")
     args = parser.parse_args(argv)
     try:
         variants = collect(args.folder)
     except MetricsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    text = markdown(variants)
+    chosen = chosen_depths(args.configs)
+    text = markdown(variants, chosen)
     print(text, end="")
-    record: Dict[str, Any] = {"command": args.command, "date": datetime.date.today().isoformat(), "variants": variants}
+    record: Dict[str, Any] = {
+        "command": args.command, "date": datetime.date.today().isoformat(), "chosen": chosen, "variants": variants
+    }
     for path, content in ((args.markdown, text), (args.json, json.dumps(record, indent=2) + "\n")):
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -219,29 +219,38 @@ def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
 def test_ablation_table_rows_and_depths(tmp_path):
     folder = tmp_path / "ablation"
     folder.mkdir()
-    write(folder / "conll04_dev_chosen_1-1-2.json", FLAT)
-    write(folder / "conll04_test_chosen_1-1-2.json", {**FLAT, "ents_f": 0.5})
+    write(folder / "conll04_dev_paper_1-1-2.json", FLAT)
+    write(folder / "conll04_test_paper_1-1-2.json", {**FLAT, "ents_f": 0.5})
     write(folder / "ade_test_shared-only_4-0-0.json", {**FLAT, "rel_macro_f": 0.25})
     variants = ablation_table.collect(folder)
-    assert variants["chosen_1-1-2"]["depths"] == "1-1-2"
-    assert variants["chosen_1-1-2"]["conll04_test"] == {
+    assert variants["paper_1-1-2"]["depths"] == "1-1-2"
+    assert variants["paper_1-1-2"]["conll04_test"] == {
         "ner_micro_f": 50.0, "rel_micro_f": 60.0, "ner_macro_f": 80.0, "rel_macro_f": 61.0
     }
     assert variants["shared-only_4-0-0"]["ade_test"] == {"ner_macro_f": 80.0, "rel_macro_f": 25.0}
-    lines = table_lines(ablation_table.markdown(variants))
+    config_dir = tmp_path / "configs"
+    config_dir.mkdir()
+    for dataset, depths in (("conll04", (1, 1, 2)), ("ade", (4, 0, 0))):
+        (config_dir / f"{dataset}.cfg").write_text(
+            "[components]\n\n[components.deeper_joint]\n\n[components.deeper_joint.model]\n"
+            + "".join(f"{key} = {n}\n" for key, n in zip(("n_shared", "n_ner", "n_re"), depths))
+        )
+    chosen = ablation_table.chosen_depths(config_dir)
+    assert chosen == {"conll04": "1-1-2", "ade": "4-0-0"}
+    lines = table_lines(ablation_table.markdown(variants, chosen))
     # Only the dataset/split pairs that have files get columns; ADE reports macro only.
     assert lines[0] == (
-        "| Variant | Shared-NER-RE layers | CoNLL04 dev NER micro | CoNLL04 dev RE+ micro | CoNLL04 dev NER macro | "
+        "| Variant | Shared-NER-RE layers | Chosen for | CoNLL04 dev NER micro | CoNLL04 dev RE+ micro | CoNLL04 dev NER macro | "
         "CoNLL04 dev RE+ macro | CoNLL04 test NER micro | CoNLL04 test RE+ micro | CoNLL04 test NER macro | "
         "CoNLL04 test RE+ macro | ADE fold 0 test NER macro | ADE fold 0 test RE+ macro |"
     )
-    assert "| shared-only | 4-0-0 | - | - | - | - | - | - | - | - | 80.00 | 25.00 |" in lines
-    assert "| chosen | 1-1-2 | 85.00 | 60.00 | 80.00 | 61.00 | 50.00 | 60.00 | 80.00 | 61.00 | - | - |" in lines
+    assert "| shared-only | 4-0-0 | ADE | - | - | - | - | - | - | - | - | 80.00 | 25.00 |" in lines
+    assert "| paper | 1-1-2 | CoNLL04 | 85.00 | 60.00 | 80.00 | 61.00 | 50.00 | 60.00 | 80.00 | 61.00 | - | - |" in lines
 
 
 def test_ablation_table_rejects_unknown_file_names(tmp_path):
-    write(tmp_path / "conll04_test_chosen.json", FLAT)
-    with pytest.raises(metrics_table.MetricsError, match="conll04_test_chosen.json: the name is not"):
+    write(tmp_path / "conll04_test_paper.json", FLAT)
+    with pytest.raises(metrics_table.MetricsError, match="conll04_test_paper.json: the name is not"):
         ablation_table.collect(tmp_path)
     with pytest.raises(metrics_table.MetricsError, match="no metrics files"):
         ablation_table.collect(tmp_path / "missing")
@@ -321,13 +330,18 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
         "configurations": {
             "conll04": {"pipeline": "p", "dataset": "conll04", "trainable_params": 1234567, "frozen_params": 0,
                         "words_per_second": 10000.0, "ratio_to_reference": 2.0, "command": "spacy project run seeds",
-                        **result},
+                        "protocol": benchmark.PROTOCOLS["conll04"], **result},
+            "one_run": {"pipeline": "q", "dataset": "conll04", "trainable_params": 7, "frozen_params": 5,
+                        "words_per_second": 100.0, "ratio_to_reference": 0.02, "command": "c",
+                        "protocol": "train -> test, model-best on dev", **benchmark.accuracy(str(tmp_path / "conll04_seed1.json"))},
         },
     }
     lines = table_lines(benchmark.markdown(results))
-    assert "| conll04 | conll04 | 3 | 85.00 ± 5.00 | 80.00 ± 0.00 | 60.00 ± 0.00 | 61.00 ± 0.00 |" in lines
-    assert "| Crone 2020 (paper) | conll04 | - | 89.78 | 87.00 | 71.08 | 72.63 |" in lines
-    assert "| Crone 2020 (paper) | ade | - | - | 89.48 | - | 83.74 |" in lines
+    paper_conll04, paper_ade = benchmark.PROTOCOLS["conll04"], benchmark.PROTOCOLS["ade"]
+    assert f"| conll04 | conll04 | {paper_conll04} | 3 | 85.00 ± 5.00 | 80.00 ± 0.00 | 60.00 ± 0.00 | 61.00 ± 0.00 |" in lines
+    assert "| one_run | conll04 | train -> test, model-best on dev | 1 | 90.00 | 80.00 | 60.00 | 61.00 |" in lines
+    assert f"| Crone 2020 (paper) | conll04 | {paper_conll04} | - | 89.78 | 87.00 | 71.08 | 72.63 |" in lines
+    assert f"| Crone 2020 (paper) | ade | {paper_ade} | - | - | 89.48 | - | 83.74 |" in lines
     assert "| conll04 | `p` | 1,234,567 | 0 | 10000 | 2.00 |" in lines
     assert any(line.startswith("| conll04 | `") and "conll04_seed2.json` | 85.00 |" in line for line in lines)
 
