@@ -26,6 +26,7 @@ COLUMNS = {
     "ade": {"ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"},
 }
 HEADINGS = {"ner_micro_f": "NER micro", "rel_micro_f": "RE+ micro", "ner_macro_f": "NER macro", "rel_macro_f": "RE+ macro"}
+ORDER = {"shared-only": 0, "no-ner-specific": 1, "no-re-specific": 2}
 DATASET_NAMES = {"conll04": "CoNLL04", "ade": "ADE fold 0"}
 SPLITS = ("dev", "test")
 
@@ -66,7 +67,8 @@ def chosen_depths(config_dir: Path) -> Dict[str, str]:
 
 
 def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str]] = None) -> str:
-    """One row per variant, in the order the files were found."""
+    """One row per variant: the paper's ablation order (no task-specific layers, no NER-specific,
+    no RE-specific), then the others by name."""
     chosen = chosen or {}
     header = ["Variant", "Shared-NER-RE layers", "Chosen for"]
     columns = []
@@ -78,7 +80,7 @@ def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str
                 columns.append((f"{dataset}_{split}", key))
                 header.append(f"{DATASET_NAMES[dataset]} {split} {HEADINGS[key]}")
     lines = ["| " + " | ".join(header) + " |", "| :-- | :-: | :-- |" + " --: |" * len(columns)]
-    for variant, entry in variants.items():
+    for variant, entry in sorted(variants.items(), key=lambda item: (ORDER.get(item[0].rsplit("_", 1)[0], len(ORDER)), item[0])):
         used_by = [DATASET_NAMES[d].split()[0] for d, depths in chosen.items() if depths == entry["depths"]]
         cells = [variant.rsplit("_", 1)[0], entry["depths"], ", ".join(used_by) or "-"]
         for part, key in columns:
