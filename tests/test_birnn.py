@@ -21,10 +21,23 @@ def test_matches_packed_bidirectional_rnn(cell):
     x[torch.arange(6)[None, :] >= lengths[:, None]] = 100.0  # padding must not leak into real tokens
     expected, _ = reference(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
     expected, _ = pad_packed_sequence(expected, batch_first=True)
-    got = ours(x, lengths)
-    assert got.shape == (4, 6, 8)
-    for row, n in enumerate(lengths.tolist()):
-        torch.testing.assert_close(got[row, :n], expected[row, :n], atol=1e-5, rtol=1e-5)
+    padded = ours(x, lengths)  # with gradients, as in training: over the padded rows
+    with torch.no_grad():
+        packed = ours(x, lengths)  # without, as in prediction: packed
+    for got in (padded, packed):
+        assert got.shape == (4, 6, 8)
+        for row, n in enumerate(lengths.tolist()):
+            torch.testing.assert_close(got[row, :n], expected[row, :n], atol=1e-5, rtol=1e-5)
+
+
+def test_prediction_handles_empty_rows():
+    torch.manual_seed(0)
+    stack = BiRNN(3, 2, n_layers=1, cell="gru", dropout=0.0).eval()
+    x = torch.randn(2, 3, 3)
+    with torch.no_grad():
+        out = stack(x, torch.tensor([3, 0]))
+        assert out.shape == (2, 3, 4)
+        torch.testing.assert_close(out[0], stack(x[:1], torch.tensor([3]))[0])
 
 
 def test_zero_layers_is_the_identity():
