@@ -62,13 +62,14 @@ class BiRNN(nn.Module):
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         if not self.n_layers:
             return x
+        # pack_padded_sequence wants lengths >= 1 on the CPU (taken before they move to
+        # x's device, so a GPU pays no copy back); an empty row's output is padding anyway.
+        packed_lengths = None if torch.is_grad_enabled() else lengths.clamp(min=1).cpu()
         steps = torch.arange(x.shape[1], device=x.device)[None, :]
         lengths = lengths.to(x.device)[:, None]
         # reverse[b, t]: the position read at step t of row b's backward pass (an involution).
         reverse = torch.where(steps < lengths, lengths - 1 - steps, steps)
         x = self.dropout(x)
-        # pack_padded_sequence wants lengths >= 1 on the CPU; an empty row's output is padding anyway.
-        packed_lengths = None if torch.is_grad_enabled() else lengths[:, 0].clamp(min=1).cpu()
         for forward_rnn, backward_rnn in zip(self.forward_rnns, self.backward_rnns):
             ahead = _run(forward_rnn, x, packed_lengths)
             behind = _run(backward_rnn, _reorder(x, reverse), packed_lengths)
