@@ -11,13 +11,12 @@ names the datasets whose config (configs/{dataset}.cfg) uses the variant's depth
 """
 import argparse
 import datetime
-import json
 import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores  # scripts/ is on sys.path when this runs as a script
+from metrics_table import MetricsError, load_scores, write_outputs  # scripts/ is on sys.path when this runs as a script
 
 NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
 # The columns of each dataset: results.json key -> spaCy's score key.
@@ -109,10 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     record: Dict[str, Any] = {
         "command": args.command, "date": datetime.date.today().isoformat(), "chosen": chosen, "variants": variants
     }
-    for path, content in ((args.markdown, text), (args.json, json.dumps(record, indent=2) + "\n")):
-        if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf8")
+    write_outputs(text, record, args.markdown, args.json)
     return 0
 
 

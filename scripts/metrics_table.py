@@ -149,6 +149,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], n_left:
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
 
+def write_outputs(text: str, record: Mapping[str, Any], markdown: Optional[Path], json_path: Optional[Path]) -> None:
+    """Write a table script's markdown and its JSON record, where a path is given."""
+    for path, content in ((markdown, text), (json_path, json.dumps(record, indent=2) + "\n")):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf8")
+
+
 def render(paths: Sequence[Path], dataset: Optional[str] = None) -> str:
     """The Markdown for `paths`: one table per dataset."""
     groups: Dict[Optional[str], Dict[str, Scores]] = {}

@@ -14,6 +14,7 @@ import ablation_table  # noqa: E402
 import benchmark  # noqa: E402
 import cv_table  # noqa: E402
 import metrics_table  # noqa: E402
+import tuning_table  # noqa: E402
 import unseen_entities  # noqa: E402
 
 # What `spacy evaluate --output` writes (flat), with the pipe's keys.
@@ -254,6 +255,33 @@ def test_ablation_table_rejects_unknown_file_names(tmp_path):
         ablation_table.collect(tmp_path)
     with pytest.raises(metrics_table.MetricsError, match="no metrics files"):
         ablation_table.collect(tmp_path / "missing")
+
+
+def test_tuning_table_compares_with_the_paper_on_common_seeds(tmp_path):
+    folder = tmp_path / "tuning"
+    folder.mkdir()
+    write(folder / "paper_seed0.json", FLAT)  # score (85 + 60) / 2 = 72.5
+    write(folder / "paper_seed1.json", {**FLAT, "ents_f": 0.75})  # 67.5
+    write(folder / "lstm_seed0.json", {**FLAT, "rel_micro_f": 0.7})  # 77.5: +5 on seed 0
+    write(folder / "lstm_seed7.json", {**FLAT, "ents_f": 0.1})  # no paper run with seed 7: not in "vs paper"
+    table = tuning_table.summarize(tuning_table.collect(folder))
+    assert table["paper"]["seeds"] == [0, 1]
+    assert table["paper"]["ner_micro_f"] == 80.0 and table["paper"]["score"] == 70.0
+    assert table["lstm"]["vs_paper"] == 5.0
+    lines = table_lines(tuning_table.markdown(table))
+    assert lines[0] == "| Variant | Seeds | NER micro | RE+ micro | NER macro | RE+ macro | Score | vs paper |"
+    assert lines[2] == "| paper | 0,1 | 80.00 | 60.00 | 80.00 | 61.00 | 70.00 | - |"
+    assert lines[3] == "| lstm | 0,7 | 47.50 | 65.00 | 80.00 | 61.00 | 56.25 | +5.00 |"
+
+
+def test_tuning_table_rejects_bad_files(tmp_path):
+    write(tmp_path / "paper.json", FLAT)
+    with pytest.raises(metrics_table.MetricsError, match="paper.json: the name is not"):
+        tuning_table.collect(tmp_path)
+    (tmp_path / "paper.json").unlink()
+    write(tmp_path / "paper_seed0.json", {"ents_f": 0.5})
+    with pytest.raises(metrics_table.MetricsError, match="paper_seed0.json: no rel_micro_f"):
+        tuning_table.collect(tmp_path)
 
 
 def test_training_time_from_a_console_log(tmp_path):

@@ -1,0 +1,97 @@
+"""The hyperparameter search on CoNLL04 dev as one table: benchmarks/tuning_search.md and .json.
+
+    python scripts/tuning_table.py metrics/tuning --markdown benchmarks/tuning_search.md --json benchmarks/tuning_search.json
+
+Reads `{variant}_seed{N}.json` files written by `spacy evaluate` on the dev set (see
+scripts/tune.sh). One row per variant, scores in percent, averaged over the seeds it was
+run with; "score" is the mean of NER micro and RE+ micro F1 (the training's score
+weights), and "vs paper" its difference from the unchanged config's ("paper") over the
+seeds both were run with: the number that decides.
+"""
+import argparse
+import datetime
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
+
+from metrics_table import MetricsError, load_scores, write_outputs  # scripts/ is on sys.path when this runs as a script
+
+NAME = re.compile(r"^(.+)_seed(\d+)$")
+COLUMNS = {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"}
+HEADINGS = ["NER micro", "RE+ micro", "NER macro", "RE+ macro"]
+BASELINE = "paper"
+
+
+def collect(folder: Path) -> Dict[str, Dict[int, Dict[str, float]]]:
+    """variant -> seed -> {"ner_micro_f": 72.9, ..., "score": 57.7} in percent."""
+    runs: Dict[str, Dict[int, Dict[str, float]]] = {}
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise MetricsError(f"{folder}: no metrics files (run scripts/tune.sh first)")
+    for path in paths:
+        match = NAME.match(path.stem)
+        if not match:
+            raise MetricsError(f"{path}: the name is not {{variant}}_seed{{N}}.json")
+        scores = load_scores(path)
+        row = {}
+        for key, spacy_key in COLUMNS.items():
+            if scores.get(spacy_key) is None:
+                raise MetricsError(f"{path}: no {spacy_key} (not a deeper_joint evaluation?)")
+            row[key] = 100 * scores[spacy_key]
+        row["score"] = (row["ner_micro_f"] + row["rel_micro_f"]) / 2
+        runs.setdefault(match.group(1), {})[int(match.group(2))] = row
+    return runs
+
+
+def summarize(runs: Dict[str, Dict[int, Dict[str, float]]]) -> Dict[str, Dict[str, Any]]:
+    """variant -> {"seeds": [...], "ner_micro_f": mean, ..., "score": mean, "vs_paper": mean difference or None}."""
+    baseline = runs.get(BASELINE, {})
+    table = {}
+    for variant, by_seed in runs.items():
+        entry: Dict[str, Any] = {"seeds": sorted(by_seed)}
+        for key in [*COLUMNS, "score"]:
+            entry[key] = round(statistics.mean(row[key] for row in by_seed.values()), 2)
+        common = [seed for seed in by_seed if seed in baseline]
+        entry["vs_paper"] = (
+            round(statistics.mean(by_seed[s]["score"] - baseline[s]["score"] for s in common), 2) if common else None
+        )
+        table[variant] = entry
+    return table
+
+
+def markdown(table: Dict[str, Dict[str, Any]]) -> str:
+    header = ["Variant", "Seeds", *HEADINGS, "Score", "vs paper"]
+    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: |" + " --: |" * (len(header) - 2)]
+    order = sorted(table, key=lambda name: (name != BASELINE, name))
+    for name in order:
+        entry = table[name]
+        cells = [name, ",".join(map(str, entry["seeds"]))]
+        cells += [f"{entry[key]:.2f}" for key in [*COLUMNS, "score"]]
+        cells.append("-" if entry["vs_paper"] is None or name == BASELINE else f"{entry['vs_paper']:+.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="metrics/tuning")
+    parser.add_argument("--markdown", type=Path, help="write the table here")
+    parser.add_argument("--json", type=Path, help="write the scores here")
+    parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
+    args = parser.parse_args(argv)
+    try:
+        table = summarize(collect(args.folder))
+    except MetricsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    text = markdown(table)
+    print(text, end="")
+    record: Dict[str, Any] = {"command": args.command, "date": datetime.date.today().isoformat(), "variants": table}
+    write_outputs(text, record, args.markdown, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
