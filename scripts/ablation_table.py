@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, write_outputs  # scripts/ is on sys.path when this runs as a script
+from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, write_outputs  # scripts/ is on sys.path when this runs as a script
 
 NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
 # The columns of each dataset: results.json key -> spaCy's score key.
@@ -33,15 +33,8 @@ SPLITS = ("dev", "test")
 def collect(folder: Path) -> Dict[str, Dict[str, Any]]:
     """variant -> {"depths": "1-1-2", "conll04_dev": {"ner_micro_f": 72.9, ...}, ...}"""
     variants: Dict[str, Dict[str, Any]] = {}
-    paths = sorted(Path(folder).glob("*.json"))
-    if not paths:
-        raise MetricsError(f"{folder}: no metrics files (run scripts/ablation.sh first)")
-    for path in paths:
-        match = NAME.match(path.stem)
-        if not match:
-            raise MetricsError(
-                f"{path}: the name is not {{conll04|ade}}_{{dev|test}}_{{variant}}_{{n_shared}}-{{n_ner}}-{{n_re}}.json"
-            )
+    name_form = "{conll04|ade}_{dev|test}_{variant}_{n_shared}-{n_ner}-{n_re}.json"
+    for path, match in named_metrics_files(folder, NAME, name_form, "scripts/ablation.sh"):
         dataset, split, variant = match.group(1, 2, 3)
         scores = load_scores(path)
         entry = variants.setdefault(variant, {"depths": "-".join(match.group(4, 5, 6))})
@@ -78,15 +71,15 @@ def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str
             for key in keys:
                 columns.append((f"{dataset}_{split}", key))
                 header.append(f"{DATASET_NAMES[dataset]} {split} {HEADINGS[key]}")
-    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: | :-- |" + " --: |" * len(columns)]
+    rows = []
     for variant, entry in sorted(variants.items(), key=lambda item: (ORDER.get(item[0].rsplit("_", 1)[0], len(ORDER)), item[0])):
         used_by = [DATASET_NAMES[d].split()[0] for d, depths in chosen.items() if depths == entry["depths"]]
         cells = [variant.rsplit("_", 1)[0], entry["depths"], ", ".join(used_by) or "-"]
         for part, key in columns:
             value = (entry.get(part) or {}).get(key)
             cells.append("-" if value is None else f"{value:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_table(header, rows, n_left=3) + "\n"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -256,27 +256,25 @@ def markdown(results: Dict[str, Any]) -> str:
             )
     if results.get("ablation"):
         ablation = results["ablation"]
-        lines += [
-            "",
-            "## Ablation: the same four BiRNN layers, placed differently",
-            "",
-            f"From `{ablation['file']}`, made by `{ablation['command']}` on {ablation['date']}. F1 in %, one run each.",
-            "",
-            ablation_table.markdown(ablation["variants"], ablation.get("chosen")).rstrip("\n"),
-        ]
+        lines += table_section(
+            "Ablation: the same four BiRNN layers, placed differently", ablation, ". F1 in %, one run each.",
+            ablation_table.markdown(ablation["variants"], ablation.get("chosen")),
+        )
     if results.get("tuning"):
         tuning = results["tuning"]
-        lines += [
-            "",
-            "## Hyperparameter search on CoNLL04 dev",
-            "",
-            f"From `{tuning['file']}`, made by `{tuning['command']}` on {tuning['date']}: one change at a time to "
-            "configs/conll04.cfg (\"paper\"), trained on CoNLL04 train, model-best scored on dev. F1 in %; "
-            "\"vs paper\" is the change in the mean of NER and RE+ micro F1 over the seeds both were run with.",
-            "",
-            tuning_table.markdown(tuning["variants"]).rstrip("\n"),
-        ]
+        lines += table_section(
+            "Hyperparameter search on CoNLL04 dev", tuning,
+            ": one change at a time to configs/conll04.cfg (\"paper\"), trained on CoNLL04 train, model-best scored on "
+            "dev. F1 in %; \"vs paper\" is the change in the mean of NER and RE+ micro F1 over the seeds both were run with.",
+            tuning_table.markdown(tuning["variants"]),
+        )
     return "\n".join(lines) + "\n"
+
+
+def table_section(heading: str, record: Dict[str, Any], description: str, table: str) -> List[str]:
+    """The lines of a RESULTS.md section that shows a table another script made (its record names its command)."""
+    source = f"From `{record['file']}`, made by `{record['command']}` on {record['date']}{description}"
+    return ["", f"## {heading}", "", source, "", table.rstrip("\n")]
 
 
 def write_markdown(path: Path, text: str) -> None:

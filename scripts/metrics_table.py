@@ -16,6 +16,7 @@ Crone (2020) next to them.
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -147,6 +148,21 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], n_left:
     align = [":--"] * n_left + ["--:"] * (len(header) - n_left)
     lines = [header, align, *rows]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def named_metrics_files(folder: Path, name: "re.Pattern[str]", name_form: str, producer: str) -> List[Tuple[Path, "re.Match[str]"]]:
+    """The metrics files in `folder`, each with the match of `name` on its stem; an error names a
+    file whose name is not `name_form`, or says to run `producer` when there are none."""
+    paths = sorted(Path(folder).glob("*.json"))
+    if not paths:
+        raise MetricsError(f"{folder}: no metrics files (run {producer} first)")
+    files = []
+    for path in paths:
+        match = name.match(path.stem)
+        if not match:
+            raise MetricsError(f"{path}: the name is not {name_form}")
+        files.append((path, match))
+    return files
 
 
 def write_outputs(text: str, record: Mapping[str, Any], markdown: Optional[Path], json_path: Optional[Path]) -> None:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, write_outputs  # scripts/ is on sys.path when this runs as a script
+from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, write_outputs  # scripts/ is on sys.path when this runs as a script
 
 NAME = re.compile(r"^(.+)_seed(\d+)$")
 COLUMNS = {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"}
@@ -27,13 +27,7 @@ BASELINE = "paper"
 def collect(folder: Path) -> Dict[str, Dict[int, Dict[str, float]]]:
     """variant -> seed -> {"ner_micro_f": 72.9, ..., "score": 57.7} in percent."""
     runs: Dict[str, Dict[int, Dict[str, float]]] = {}
-    paths = sorted(Path(folder).glob("*.json"))
-    if not paths:
-        raise MetricsError(f"{folder}: no metrics files (run scripts/tune.sh first)")
-    for path in paths:
-        match = NAME.match(path.stem)
-        if not match:
-            raise MetricsError(f"{path}: the name is not {{variant}}_seed{{N}}.json")
+    for path, match in named_metrics_files(folder, NAME, "{variant}_seed{N}.json", "scripts/tune.sh"):
         scores = load_scores(path)
         row = {}
         for key, spacy_key in COLUMNS.items():
@@ -63,15 +57,14 @@ def summarize(runs: Dict[str, Dict[int, Dict[str, float]]]) -> Dict[str, Dict[st
 
 def markdown(table: Dict[str, Dict[str, Any]]) -> str:
     header = ["Variant", "Seeds", *HEADINGS, "Score", "vs paper"]
-    lines = ["| " + " | ".join(header) + " |", "| :-- | :-: |" + " --: |" * (len(header) - 2)]
-    order = sorted(table, key=lambda name: (name != BASELINE, name))
-    for name in order:
+    rows = []
+    for name in sorted(table, key=lambda name: (name != BASELINE, name)):
         entry = table[name]
         cells = [name, ",".join(map(str, entry["seeds"]))]
         cells += [f"{entry[key]:.2f}" for key in [*COLUMNS, "score"]]
         cells.append("-" if entry["vs_paper"] is None or name == BASELINE else f"{entry['vs_paper']:+.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_table(header, rows) + "\n"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
