@@ -9,14 +9,12 @@ per dataset and split the NER and RE+ F1 the paper reports for it: micro and mac
 for CoNLL04, macro for ADE. Scores are printed in percent. The column "Chosen for"
 names the datasets whose config (configs/{dataset}.cfg) uses the variant's depths.
 """
-import argparse
-import datetime
 import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, write_outputs  # scripts/ is on sys.path when this runs as a script
+from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, publish, table_script_parser  # scripts/ is on sys.path when this runs as a script
 
 NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
 # The columns of each dataset: results.json key -> spaCy's score key.
@@ -83,11 +81,7 @@ def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path, help="metrics/ablation")
-    parser.add_argument("--markdown", type=Path, help="write the table here")
-    parser.add_argument("--json", type=Path, help="write the scores here")
-    parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
+    parser = table_script_parser(__doc__.split("\n\n")[0], "metrics/ablation")
     parser.add_argument("--configs", type=Path, default=Path("configs"), help="where {dataset}.cfg says which depths were chosen")
     args = parser.parse_args(argv)
     try:
@@ -96,12 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     chosen = chosen_depths(args.configs)
-    text = markdown(variants, chosen)
-    print(text, end="")
-    record: Dict[str, Any] = {
-        "command": args.command, "date": datetime.date.today().isoformat(), "chosen": chosen, "variants": variants
-    }
-    write_outputs(text, record, args.markdown, args.json)
+    publish(markdown(variants, chosen), args, chosen=chosen, variants=variants)
     return 0
 
 

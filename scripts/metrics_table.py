@@ -14,6 +14,7 @@ or given with --dataset), one table per dataset, with the F1 reported by
 Crone (2020) next to them.
 """
 import argparse
+import datetime
 import json
 import math
 import re
@@ -165,9 +166,23 @@ def named_metrics_files(folder: Path, name: "re.Pattern[str]", name_form: str, p
     return files
 
 
-def write_outputs(text: str, record: Mapping[str, Any], markdown: Optional[Path], json_path: Optional[Path]) -> None:
-    """Write a table script's markdown and its JSON record, where a path is given."""
-    for path, content in ((markdown, text), (json_path, json.dumps(record, indent=2) + "\n")):
+def table_script_parser(description: str, folder_help: str) -> argparse.ArgumentParser:
+    """The command line the table scripts (ablation_table.py, tuning_table.py) share: a folder of
+    metrics files, and where to write the table and its JSON record."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("folder", type=Path, help=folder_help)
+    parser.add_argument("--markdown", type=Path, help="write the table here")
+    parser.add_argument("--json", type=Path, help="write the scores here")
+    parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
+    return parser
+
+
+def publish(text: str, args: argparse.Namespace, **record: Any) -> None:
+    """Print a table script's markdown and write it, and its JSON record stamped with
+    args.command and today's date, where args.markdown and args.json say."""
+    print(text, end="")
+    stamped = {"command": args.command, "date": datetime.date.today().isoformat(), **record}
+    for path, content in ((args.markdown, text), (args.json, json.dumps(stamped, indent=2) + "\n")):
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf8")

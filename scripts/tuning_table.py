@@ -8,15 +8,13 @@ run with; "score" is the mean of NER micro and RE+ micro F1 (the training's scor
 weights), and "vs paper" its difference from the unchanged config's ("paper") over the
 seeds both were run with: the number that decides.
 """
-import argparse
-import datetime
 import re
 import statistics
 import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, write_outputs  # scripts/ is on sys.path when this runs as a script
+from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, publish, table_script_parser  # scripts/ is on sys.path when this runs as a script
 
 NAME = re.compile(r"^(.+)_seed(\d+)$")
 COLUMNS = {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"}
@@ -68,21 +66,13 @@ def markdown(table: Dict[str, Dict[str, Any]]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path, help="metrics/tuning")
-    parser.add_argument("--markdown", type=Path, help="write the table here")
-    parser.add_argument("--json", type=Path, help="write the scores here")
-    parser.add_argument("--command", default="", help="the command that produced the metrics, for the record")
-    args = parser.parse_args(argv)
+    args = table_script_parser(__doc__.split("\n\n")[0], "metrics/tuning").parse_args(argv)
     try:
         table = summarize(collect(args.folder))
     except MetricsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    text = markdown(table)
-    print(text, end="")
-    record: Dict[str, Any] = {"command": args.command, "date": datetime.date.today().isoformat(), "variants": table}
-    write_outputs(text, record, args.markdown, args.json)
+    publish(markdown(table), args, variants=table)
     return 0
 
 
