@@ -14,9 +14,10 @@ from typing import List, Sequence
 from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_TITLE, IS_UPPER, LIKE_NUM
 from spacy.ml._character_embed import CharacterEmbed
 from spacy.ml.models.tok2vec import MultiHashEmbed
+from spacy.ml.staticvectors import StaticVectors
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, concatenate
+from thinc.api import Model, chain, concatenate, ragged2list
 from thinc.types import Floats2d
 
 CASING_FLAGS = [IS_LOWER, IS_UPPER, IS_TITLE, IS_DIGIT, LIKE_NUM, IS_PUNCT, IS_ALPHA]
@@ -50,3 +51,11 @@ def _casing_forward(model: Model, docs: List[Doc], is_train: bool):
     ops = model.ops
     Ys = [ops.asarray2f(doc.to_array(CASING_FLAGS).reshape(len(doc), len(CASING_FLAGS)), dtype="float32") for doc in docs]
     return Ys, lambda dYs: []
+
+
+@registry.architectures("spacy_deeper.StaticVectors.v1")
+def build_static_vectors(width: int = 50, dropout: float = 0.0) -> Model[List[Doc], List[Floats2d]]:
+    """The vocab's static vectors (`[initialize] vectors`, looked up by the attribute
+    they were made with, e.g. `spacy init vectors --attr LOWER`), through a learned
+    linear projection to `width`, one array per doc."""
+    return chain(StaticVectors(nO=width, dropout=dropout or None), ragged2list())
