@@ -1,33 +1,39 @@
-"""Converting the JSONL benchmark files to spaCy DocBins.
+"""Converting annotated data to spaCy DocBins.
 
 Command line::
 
-    python -m spacy_deeper convert INPUT.jsonl [INPUT.jsonl ...] OUTPUT.spacy
+    python -m spacy_deeper convert INPUT [INPUT ...] OUTPUT.spacy [--format FORMAT]
     python -m spacy_deeper convert assets/ade/ade.jsonl corpus/ade --ade-folds
 
 The first form writes one DocBin with the docs of every input, in order (so
-`train.jsonl dev.jsonl train_dev.spacy` gives CoNLL04's train+dev). The second
-writes `OUTPUT_DIR/fold{k}/{train,dev,test}.spacy` for the ADE cross-validation
-protocol (see `ade_split`). DocBins keep user data, so `doc._.relations`
-round-trips. Every input is read and checked before anything is written: on a
-malformed line the command prints `file:line: problem` to stderr, exits with 1
-and leaves no output file behind.
+`train.jsonl dev.jsonl train_dev.spacy` gives CoNLL04's train+dev). An input is
+the project's JSONL, Prodigy's relation annotations, BRAT standoff (a file pair
+or a folder) or SpERT's JSON (see `spacy_deeper.formats` and docs/formats.md);
+the format is detected from each input unless --format is given. The second
+form writes `OUTPUT_DIR/fold{k}/{train,dev,test}.spacy` for the ADE
+cross-validation protocol (see `ade_split`). DocBins keep user data, so
+`doc._.relations` round-trips.
+
+Every input is read and checked before anything is written: on a malformed
+line the command prints `file:line: problem` to stderr, exits with 1 and leaves
+no output file behind. An input without documents is an error too. What a
+reader skips on purpose (rejected Prodigy tasks, BRAT events, ...) is counted
+and listed on stderr with its file and line.
 """
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .corpus import DataError, iter_records, read_jsonl, record_to_doc
+from .corpus import record_to_doc
+from .files import DataError, PathLike, atomic_write, iter_jsonl, sigterm_as_exit
+from .formats import READERS, Report, read_docs
 
 N_ADE_FOLDS = 10
 SPLITS = ("train", "dev", "test")
-PathLike = Union[str, Path]
 Stats = Dict[str, int]
 
 
@@ -37,7 +43,7 @@ def count(docs: Iterable[Doc]) -> Stats:
     for doc in docs:
         stats["docs"] += 1
         stats["entities"] += len(doc.ents)
-        stats["relations"] += len(doc._.relations_data or [])
+        stats["relations"] += len(doc._.relations)
     return stats
 
 
@@ -46,37 +52,34 @@ def format_stats(stats: Stats) -> str:
 
 
 def write_docbin(docs: Union[DocBin, Sequence[Doc]], output: PathLike) -> None:
-    """Write a DocBin (or docs, as a DocBin with user data) atomically.
-
-    The data goes to a temporary file in the output's folder that is then
-    renamed, so an interrupted run leaves no truncated `output`.
-    """
+    """Write a DocBin (or docs, as a DocBin with user data) atomically: an
+    interrupted run leaves no truncated `output`."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     doc_bin = docs if isinstance(docs, DocBin) else DocBin(docs=docs, store_user_data=True)
     data = doc_bin.to_bytes()
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file_:
-            file_.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(output, binary=True) as file_:
+        file_.write(data)
+
+
+def no_documents(path: PathLike, skipped: Dict[str, int]) -> DataError:
+    """The error for an input without documents, with what was skipped in it."""
+    why = ", ".join(f"{n} {kind}" for kind, n in skipped.items())
+    return DataError(path, None, f"no documents to convert ({'skipped: ' + why if why else 'the input is empty'})")
 
 
 def convert_file(
     inputs: Union[PathLike, Sequence[PathLike]],
     output: PathLike,
     vocab: Optional[Vocab] = None,
+    format: Optional[str] = None,
+    report: Optional[Report] = None,
 ) -> Dict[str, Stats]:
-    """Convert one or more JSONL files into one DocBin at `output`.
+    """Convert one or more inputs in `format` (detected per input if None) into one DocBin at `output`.
 
-    Returns the counts per input path and under "total". Raises DataError (and
-    writes nothing) if any line of any input is malformed.
+    Returns the counts per input path and under "total"; what the readers skip
+    is added to `report`. Raises DataError (and writes nothing) if any input is
+    malformed or holds no documents.
     """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
@@ -86,10 +89,14 @@ def convert_file(
     if repeated:
         raise ValueError(f"input file given more than once: {', '.join(repeated)}")
     vocab = vocab if vocab is not None else Vocab()
+    report = report if report is not None else Report()
     stats: Dict[str, Stats] = {}
     docs: List[Doc] = []
     for path in inputs:
-        file_docs = list(read_jsonl(path, vocab))
+        before = len(report.items)
+        file_docs = list(read_docs(path, vocab, report, format))
+        if not file_docs:
+            raise no_documents(path, report.counts(since=before))
         stats[str(path)] = count(file_docs)
         docs.extend(file_docs)
     stats["total"] = count(docs)
@@ -144,15 +151,17 @@ def read_ade(
     """Read an ADE-style JSONL file: (doc, fold, dev_in_folds) per line.
 
     As `read_jsonl`, blank lines are skipped and a malformed line raises
-    DataError; the fold fields are checked too.
+    DataError; the fold fields are checked too, and an empty file is an error.
     """
     rows = []
-    for line_no, record in iter_records(path):
+    for line_no, record in iter_jsonl(path):
         try:
             fold, dev = _fold_fields(record, n_folds)
             rows.append((record_to_doc(vocab, record), fold, dev))
         except ValueError as err:
-            raise DataError(str(path), line_no, str(err)) from None
+            raise DataError(path, line_no, str(err)) from None
+    if not rows:
+        raise no_documents(path, {})
     return rows
 
 
@@ -190,14 +199,20 @@ def convert_ade_folds(
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m spacy_deeper convert",
-        description="Convert JSONL benchmark files (tokens, entities, relations) to spaCy DocBins.",
+        description="Convert annotated data (the project's JSONL, Prodigy, BRAT or SpERT) to spaCy DocBins.",
     )
     parser.add_argument(
         "paths",
         nargs="+",
         metavar="PATH",
-        help="INPUT.jsonl [INPUT.jsonl ...] OUTPUT.spacy (several inputs are concatenated "
-        "into one DocBin), or with --ade-folds: INPUT.jsonl OUTPUT_DIR",
+        help="INPUT [INPUT ...] OUTPUT.spacy (several inputs are concatenated into one DocBin), "
+        "or with --ade-folds: INPUT.jsonl OUTPUT_DIR",
+    )
+    parser.add_argument(
+        "--format",
+        choices=list(READERS),
+        help="the format of the inputs; by default detected for each: a folder, .ann or .txt is brat, "
+        ".json spert, .jsonl prodigy if its first record has 'spans' or 'answer', else jsonl",
     )
     parser.add_argument(
         "--ade-folds",
@@ -226,25 +241,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 parser.error(f"with --ade-folds the output is a directory, got {output}")
             if args.n_folds < 1:
                 parser.error(f"--n-folds must be at least 1, got {args.n_folds}")
+            if args.format not in (None, "jsonl"):
+                parser.error("--ade-folds reads the project's JSONL only")
         else:
             if output.suffix != ".spacy":
                 parser.error(f"the last PATH is the output and must end in .spacy, got {output}")
     except SystemExit as exit_:  # argparse exits on bad usage and --help
         return exit_.code if isinstance(exit_.code, int) else 2
+    report = Report()
     try:
-        if args.ade_folds:
-            fold_stats = convert_ade_folds(inputs[0], output, n_folds=args.n_folds)
-            for k, splits in fold_stats.items():
-                for split, stats in splits.items():
-                    print(f"{output / f'fold{k}' / f'{split}.spacy'}: {format_stats(stats)}")
-        else:
-            file_stats = convert_file(inputs, output)
-            for path in inputs:
-                print(f"{path}: {format_stats(file_stats[str(path)])}")
-            print(f"{output}: {format_stats(file_stats['total'])}")
-    except (DataError, FileNotFoundError, ValueError) as err:
+        with sigterm_as_exit():
+            if args.ade_folds:
+                fold_stats = convert_ade_folds(inputs[0], output, n_folds=args.n_folds)
+                for k, splits in fold_stats.items():
+                    for split, stats in splits.items():
+                        print(f"{output / f'fold{k}' / f'{split}.spacy'}: {format_stats(stats)}")
+            else:
+                file_stats = convert_file(inputs, output, format=args.format, report=report)
+                for path in inputs:
+                    print(f"{path}: {format_stats(file_stats[str(path)])}")
+                print(f"{output}: {format_stats(file_stats['total'])}")
+    except (OSError, ValueError) as err:  # DataError is a ValueError
         print(str(err), file=sys.stderr)
         return 1
+    for line in report.lines():
+        print(line, file=sys.stderr)
     return 0
 
 

@@ -8,11 +8,11 @@ One sentence a line::
 Entities are `[start, end, label]` token offsets (end exclusive); relations are
 `[head_start, head_end, tail_start, tail_end, label]` over entities of the same line.
 Every malformed line raises `DataError` naming the file, the line and the problem.
+`make_doc` builds the gold Doc of every input format (see `spacy_deeper.formats`).
 """
-import json
 import random
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -20,15 +20,17 @@ from spacy.training import Example
 from spacy.util import registry
 from spacy.vocab import Vocab
 
+from .files import DataError, iter_jsonl
 from .relations import register_extensions
 
 
-class DataError(ValueError):
-    """A malformed record, with the file and line it came from."""
+class GoldError(ValueError):
+    """Gold annotations that make no valid Doc; `entity` is the index of the
+    entity the problem is about, if it is about one (so a reader can name its line)."""
 
-    def __init__(self, source: str, line: int, problem: str):
-        self.source, self.line, self.problem = source, line, problem
-        super().__init__(f"{source}:{line}: {problem}")
+    def __init__(self, problem: str, entity: Optional[int] = None):
+        super().__init__(problem)
+        self.entity = entity
 
 
 def _check_offsets(item: Any, n_offsets: int, what: str, n_tokens: int) -> None:
@@ -48,8 +50,55 @@ def _check_offsets(item: Any, n_offsets: int, what: str, n_tokens: int) -> None:
             )
 
 
+def make_doc(
+    vocab: Vocab, words: Sequence[str], spaces: Sequence[bool], entities: Sequence[list], relations: Sequence[list]
+) -> Doc:
+    """A gold Doc with `doc.ents` and `doc._.relations`: the one builder behind every format.
+
+    `entities` are `[start, end, label]` token offsets (end exclusive) and
+    `relations` `[head_start, head_end, tail_start, tail_end, label]` over those
+    entities. Raises GoldError if an offset is out of range, two entities
+    overlap, an entity starts or ends on a whitespace token, or a relation's
+    argument is not an entity.
+    """
+    n = len(words)
+    for i, ent in enumerate(entities):
+        try:
+            _check_offsets(ent, 2, f"entity {i}", n)
+        except ValueError as err:
+            raise GoldError(str(err), entity=i) from None
+    doc = Doc(vocab, words=list(words), spaces=list(spaces))
+    order = sorted(range(len(entities)), key=lambda i: entities[i])
+    for a, b in zip(order, order[1:]):
+        (s1, e1, l1), (s2, e2, l2) = entities[a], entities[b]
+        if s2 < e1:
+            raise GoldError(
+                f"entities [{s1}, {e1}, {l1!r}] and [{s2}, {e2}, {l2!r}] overlap "
+                f"({doc[s1:e1].text!r} and {doc[s2:e2].text!r})",
+                entity=b,
+            )
+    for i, (start, end, label) in enumerate(entities):
+        for edge, token in (("starts", doc[start]), ("ends", doc[end - 1])):
+            if token.text.isspace():
+                raise GoldError(
+                    f"entity [{start}, {end}, {label!r}] {doc[start:end].text!r} {edge} on the "
+                    f"whitespace token {token.text!r}: entities must start and end on a word",
+                    entity=i,
+                )
+    known = {(s, e) for s, e, _ in entities}
+    for i, rel in enumerate(relations):
+        _check_offsets(rel, 4, f"relation {i}", n)
+        for arg, (s, e) in (("head", rel[0:2]), ("tail", rel[2:4])):
+            if (s, e) not in known:
+                raise GoldError(f"relation {i}: its {arg} [{s}, {e}) is not an entity: {rel!r}")
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in sorted(entities)]
+    register_extensions()
+    doc._.relations = [list(rel) for rel in relations]
+    return doc
+
+
 def record_to_doc(vocab: Vocab, record: Any) -> Doc:
-    """Build a gold Doc from one parsed record; raise ValueError on malformed input."""
+    """Build a gold Doc from one parsed JSONL record; raise ValueError on malformed input."""
     if not isinstance(record, dict):
         raise ValueError(f"a record must be a JSON object, got {type(record).__name__}")
     for field in ("tokens", "entities", "relations"):
@@ -63,52 +112,18 @@ def record_to_doc(vocab: Vocab, record: Any) -> Doc:
     for i, token in enumerate(tokens):
         if not isinstance(token, str) or not token or token.isspace():
             raise ValueError(f"token {i} must be a non-empty, non-blank string, got {token!r}")
-    n = len(tokens)
-    entities = record["entities"]
-    for i, ent in enumerate(entities):
-        _check_offsets(ent, 2, f"entity {i}", n)
-    spans = sorted((s, e, label) for s, e, label in entities)
-    for (s1, e1, l1), (s2, e2, l2) in zip(spans, spans[1:]):
-        if s2 < e1:
-            raise ValueError(f"entities [{s1}, {e1}, {l1!r}] and [{s2}, {e2}, {l2!r}] overlap")
-    known = {(s, e) for s, e, _ in spans}
-    for i, rel in enumerate(record["relations"]):
-        _check_offsets(rel, 4, f"relation {i}", n)
-        for arg, (s, e) in (("head", rel[0:2]), ("tail", rel[2:4])):
-            if (s, e) not in known:
-                raise ValueError(f"relation {i}: its {arg} [{s}, {e}) is not an entity: {rel!r}")
-    doc = Doc(vocab, words=tokens, spaces=[True] * (n - 1) + [False])
-    doc.ents = [Span(doc, s, e, label=label) for s, e, label in spans]
-    register_extensions()
-    doc._.relations = [list(rel) for rel in record["relations"]]
-    return doc
-
-
-def iter_records(path: Union[str, Path]) -> Iterator[Tuple[int, Any]]:
-    """(line number, parsed JSON value) per non-blank line of a JSONL file.
-    Invalid JSON raises DataError with the file and line number."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"JSONL file not found: {path}")
-    with path.open(encoding="utf8") as file_:
-        for line_no, line in enumerate(file_, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(str(path), line_no, f"invalid JSON ({err.msg} at column {err.colno})") from None
-            yield line_no, record
+    spaces = [True] * (len(tokens) - 1) + [False]
+    return make_doc(vocab, tokens, spaces, record["entities"], record["relations"])
 
 
 def read_jsonl(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
     """Yield one gold Doc per line of a JSONL file (blank lines are skipped).
     A malformed line raises DataError with the file and line number."""
-    for line_no, record in iter_records(path):
+    for line_no, record in iter_jsonl(path):
         try:
             doc = record_to_doc(vocab, record)
         except ValueError as err:
-            raise DataError(str(path), line_no, str(err)) from None
+            raise DataError(path, line_no, str(err)) from None
         yield doc
 
 

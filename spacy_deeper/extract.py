@@ -10,24 +10,32 @@ INPUT is one of
   field, if any, is the id (the line number otherwise) and the other fields are
   kept as `meta`.
 
-OUTPUT gets one JSON object a line and document::
+Input files are UTF-8, with or without a BOM; an input without documents is
+an error. OUTPUT is written in `--format` (see `spacy_deeper.formats`):
+
+* jsonl (the default): one JSON object a line and document::
 
     {"id": 3, "text": "...", "entities": [{"start": 0, "end": 17, "label": "Peop", "text": "..."}],
      "relations": [{"head": {...}, "tail": {...}, "label": "Kill", "score": 0.97}], "meta": {}}
 
-with character offsets (end exclusive). OUTPUT (and the `--html` page) is
-written to a temporary file renamed at the end, so a failed run leaves nothing
-half written. Errors are one line on stderr and exit status 1 (2 for usage).
+  with character offsets (end exclusive);
+* prodigy: Prodigy `rel.manual` tasks, one a line, to correct in Prodigy;
+* brat: a folder (new, or empty) with `ID.txt` and `ID.ann` per document.
+
+OUTPUT (and the `--html` page) is written under a temporary name and renamed at
+the end, so a failed, interrupted (Ctrl-C) or terminated (SIGTERM) run leaves
+nothing half written and no temporary file. OUTPUT may not be INPUT. Errors are
+one line on stderr and exit status 1 (2 for usage).
 """
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from .files import DataError, atomic_write, iter_jsonl, iter_lines, read_text, sigterm_as_exit
+from .formats import WRITERS
 from .relations import register_extensions
 
 Record = Tuple[str, Dict[str, Any]]  # text, context: {"id": ..., "meta": {...}}
@@ -42,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Run a spacy-deeper pipeline over raw text and write entities and "
-        "relations as JSONL.",
+        "relations as JSONL, Prodigy tasks or BRAT files.",
     )
     parser.add_argument("model", metavar="MODEL", help="installed pipeline package or path for spacy.load")
     parser.add_argument(
@@ -52,7 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         help=".txt file (one document a line), folder of .txt files (one document a file) "
         "or .jsonl file (objects with a 'text' field)",
     )
-    parser.add_argument("output", metavar="OUTPUT", type=Path, help="JSONL file to write")
+    parser.add_argument(
+        "output", metavar="OUTPUT", type=Path, help="file to write (a new or empty folder with --format brat)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=list(WRITERS),
+        default="jsonl",
+        help="jsonl: entities and relations with character offsets (default); prodigy: rel.manual tasks; "
+        "brat: a folder of .txt and .ann files",
+    )
     parser.add_argument("--batch-size", type=_positive, default=64, help="documents a batch (default 64)")
     parser.add_argument("--n-process", type=_positive, default=1, help="processes (default 1)")
     parser.add_argument("--gpu-id", type=int, default=-1, help="GPU to use; -1 for the CPU (default)")
@@ -74,51 +91,27 @@ def _positive(value: str) -> int:
 # --- input ----------------------------------------------------------------------
 
 
-def _lines(path: Path) -> Iterator[Tuple[int, str]]:
-    """(line number, line without its line break); UTF-8 (a BOM is dropped)."""
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as f:
-            for number, line in enumerate(f, 1):
-                yield number, line.rstrip("\r\n")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})")
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}")
-
-
 def _read_txt(path: Path) -> Iterator[Record]:
-    for number, line in _lines(path):
+    for number, line in iter_lines(path):
         if line.strip():
             yield line, {"id": number, "meta": {}}
 
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
-    for number, line in _lines(path):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path}:{number}: invalid JSON: {err.msg} (column {err.colno})")
+    for number, record in iter_jsonl(path):
         if not isinstance(record, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            raise DataError(path, number, f"expected a JSON object, got {type(record).__name__}")
         text = record.pop("text", None)
         if not isinstance(text, str):
             problem = "no 'text' field" if text is None else f"'text' must be a string, got {type(text).__name__}"
-            raise InputError(f"{path}:{number}: {problem}")
+            raise DataError(path, number, problem)
         doc_id = record.pop("id", number)
         yield text, {"id": doc_id, "meta": record}
 
 
 def _read_folder(path: Path) -> Iterator[Record]:
     for file in _folder_files(path):
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as err:
-            raise InputError(f"{file}: not UTF-8 text ({err.reason} at byte {err.start})")
-        except OSError as err:
-            raise InputError(f"cannot read {file}: {err.strerror or err}")
-        yield text, {"id": file.name, "meta": {}}
+        yield read_text(file), {"id": file.name, "meta": {}}
 
 
 def _folder_files(path: Path) -> List[Path]:
@@ -145,51 +138,15 @@ def read_input(path: Path) -> Iterator[Record]:
 
 
 def count_documents(path: Path) -> int:
-    """Read all of INPUT once, so that bad input fails before the model is loaded."""
-    if path.is_dir():
-        return len(_folder_files(path))
-    return sum(1 for _ in read_input(path))
+    """Read all of INPUT once, so that bad input fails before the model is loaded;
+    an input without documents is an error."""
+    n = len(_folder_files(path)) if path.is_dir() else sum(1 for _ in read_input(path))
+    if n == 0:
+        raise InputError(f"{path}: no documents (the file is empty or has only blank lines)")
+    return n
 
 
 # --- output ---------------------------------------------------------------------
-
-
-def doc_to_json(doc: Any, context: Dict[str, Any]) -> Dict[str, Any]:
-    """The output object of one processed document."""
-    return {
-        "id": context["id"],
-        "text": doc.text,
-        "entities": [
-            {"start": ent.start_char, "end": ent.end_char, "label": ent.label_, "text": ent.text}
-            for ent in doc.ents
-        ],
-        "relations": [rel.to_dict() for rel in doc._.relations],
-        "meta": context["meta"],
-    }
-
-
-class _AtomicFile:
-    """A text file written under a temporary name and renamed on `commit()`."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        except OSError as err:
-            raise InputError(f"cannot write {path}: {err.strerror or err}")
-        self.tmp = Path(name)
-        self.file: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-
-    def commit(self) -> None:
-        self.file.close()
-        umask = os.umask(0)  # mkstemp makes the file private; give it the usual mode
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        self.file.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 class _Progress:
@@ -245,76 +202,79 @@ def _load(model: str, gpu_id: int) -> Any:
     return spacy.load(model)
 
 
+def _check_paths(input_path: Path, output: Path, html: Optional[Path], format: str) -> None:
+    """Refuse outputs that cannot be written or would overwrite the input, before any work."""
+    for path in (output, html):
+        if path is not None and not path.parent.is_dir():
+            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    if html is not None and html.resolve() == output.resolve():
+        raise InputError("--html and OUTPUT are the same file")
+    for name, path in (("OUTPUT", output), ("--html", html)):
+        if path is not None and path.resolve() == input_path.resolve():
+            raise InputError(f"{name} {path} is the INPUT: writing it would destroy the input")
+    if format != "brat" and output.is_dir():
+        raise InputError(f"OUTPUT {output} is a folder (a folder is written with --format brat only)")
+
+
 def run(
     model: str,
     input_path: Path,
     output: Path,
     *,
+    format: str = "jsonl",
     batch_size: int = 64,
     n_process: int = 1,
     gpu_id: int = -1,
     html: Optional[Path] = None,
     quiet: bool = False,
 ) -> int:
-    """Process INPUT with MODEL into OUTPUT; returns the number of documents."""
+    """Process INPUT with MODEL into OUTPUT in `format`; returns the number of documents."""
     register_extensions()
+    _check_paths(input_path, output, html, format)
     total = count_documents(input_path)
-    try:
-        nlp = _load(model, gpu_id)
-    except InputError:
-        raise
-    except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
-        raise InputError(f"cannot load model {model}: {err}") from None
-    out = _AtomicFile(output)
-    page = None
-    try:
-        if html is not None:
+    with WRITERS[format](output) as write, (atomic_write(html) if html else nullcontext()) as page:
+        try:
+            nlp = _load(model, gpu_id)
+        except InputError:
+            raise
+        except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
+            raise InputError(f"cannot load model {model}: {err}") from None
+        if page is not None:
             from .render import HtmlWriter
 
-            page = _AtomicFile(html)
-            writer = HtmlWriter(page.file, options={"title": f"{input_path.name}: {model}"})
+            html_writer = HtmlWriter(page, options={"title": f"{input_path.name}: {model}"})
         progress = _Progress(total, enabled=not quiet)
         docs = nlp.pipe(read_input(input_path), as_tuples=True, batch_size=batch_size, n_process=n_process)
         try:
             for doc, context in docs:
-                out.file.write(json.dumps(doc_to_json(doc, context), ensure_ascii=False) + "\n")
+                write(doc, context)
                 if page is not None:
-                    writer.write(doc, title=str(context["id"]))
+                    html_writer.write(doc, title=str(context["id"]))
                 progress.update()
         finally:
             progress.close()
         if page is not None:
-            writer.close()
-            page.commit()
-        out.commit()
-    except BaseException:
-        out.discard()
-        if page is not None:
-            page.discard()
-        raise
+            html_writer.close()
     return progress.done
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of `python -m spacy_deeper extract`; returns the exit status."""
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    for path in (args.output, args.html):
-        if path is not None and not path.parent.is_dir():
-            return _fail(f"cannot write {path}: folder {path.parent} does not exist")
-    if args.html is not None and args.html.resolve() == args.output.resolve():
-        return _fail("--html and OUTPUT are the same file")
     try:
-        n = run(
-            args.model,
-            args.input,
-            args.output,
-            batch_size=args.batch_size,
-            n_process=args.n_process,
-            gpu_id=args.gpu_id,
-            html=args.html,
-            quiet=args.quiet,
-        )
-    except InputError as err:
+        with sigterm_as_exit():  # SIGTERM exits with 143, removing the temporary files
+            n = run(
+                args.model,
+                args.input,
+                args.output,
+                format=args.format,
+                batch_size=args.batch_size,
+                n_process=args.n_process,
+                gpu_id=args.gpu_id,
+                html=args.html,
+                quiet=args.quiet,
+            )
+    except (InputError, DataError, OSError) as err:
         return _fail(str(err))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -305,7 +305,7 @@ def test_main_usage_errors(tmp_path, capsys):
     assert main([str(src), str(src), str(tmp_path / "ade"), "--ade-folds"]) == 2
     assert main([str(src), str(tmp_path / "x.spacy"), "--ade-folds"]) == 2
     assert main([str(tmp_path / "missing.jsonl"), str(tmp_path / "x.spacy")]) == 1
-    assert "JSONL file not found" in capsys.readouterr().err
+    assert "input not found" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [src]
 
 
@@ -351,3 +351,33 @@ def test_cli_bad_data_exits_1_with_file_and_line(tmp_path):
     )
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- encodings and empty input
+
+
+def test_utf8_bom_at_the_start_is_accepted(tmp_path):
+    """One BOM policy with the extractor: a UTF-8 BOM at the start of a file is dropped."""
+    src = tmp_path / "bom.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(r) + "\n" for r in GOOD).encode("utf8"))
+    assert convert_file(src, tmp_path / "bom.spacy")["total"]["docs"] == 3
+
+
+def test_non_utf8_bytes_name_file_and_line(tmp_path, capsys):
+    src = tmp_path / "latin1.jsonl"
+    src.write_bytes(json.dumps(GOOD[0]).encode() + b"\n" + '{"tokens": ["Caf\xe9"]}\n'.encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin1\.jsonl:2: not UTF-8 text \(invalid continuation byte, byte 17 of the line\)"):
+        convert_file(src, tmp_path / "out.spacy")
+    assert main([str(src), str(tmp_path / "out.spacy")]) == 1
+    assert capsys.readouterr().err.startswith(f"{src}:2: not UTF-8 text")
+
+
+def test_empty_input_is_an_error(tmp_path, capsys):
+    good = write_jsonl(tmp_path / "good.jsonl", GOOD)
+    blank = write_jsonl(tmp_path / "blank.jsonl", ["", "  "])
+    out = tmp_path / "out.spacy"
+    assert main([str(good), str(blank), str(out)]) == 1
+    assert capsys.readouterr().err == f"{blank}: no documents to convert (the input is empty)\n"
+    assert not out.exists()
+    with pytest.raises(DataError, match=r"blank\.jsonl: no documents"):
+        convert_ade_folds(blank, tmp_path / "ade")

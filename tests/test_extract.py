@@ -1,7 +1,9 @@
 """`python -m spacy_deeper extract` end to end on the tiny trained pipeline."""
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -72,3 +74,81 @@ def test_two_processes_give_the_same_output(trained_path, texts, tmp_path):
     assert extract(trained_path, src, tmp_path / "one.jsonl").returncode == 0
     assert extract(trained_path, src, tmp_path / "two.jsonl", "--n-process", "2", "--batch-size", "2").returncode == 0
     assert (tmp_path / "one.jsonl").read_text() == (tmp_path / "two.jsonl").read_text()
+
+
+# ---------------------------------------------------------------- output formats, paths, signals
+
+
+def test_prodigy_and_brat_outputs_convert_back(trained_path, trained_nlp, texts, tmp_path):
+    """Predictions written for correction in Prodigy or BRAT convert back to the same annotations."""
+    from spacy.tokens import DocBin
+
+    from spacy_deeper.convert import convert_file
+
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(texts) + "\n", encoding="utf8")
+    expected = [
+        ([(e.start_char, e.end_char, e.label_) for e in doc.ents],
+         [(r.head.start_char, r.tail.start_char, r.label) for r in doc._.relations])
+        for doc in trained_nlp.pipe(texts)
+    ]
+    assert any(rels for _, rels in expected)
+    tasks, folder = tmp_path / "tasks.jsonl", tmp_path / "brat"
+    assert extract(trained_path, src, tasks, "--format", "prodigy").returncode == 0
+    assert extract(trained_path, src, folder, "--format", "brat").returncode == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{i}.{s}" for i in range(1, 5) for s in ("ann", "txt"))
+    accepted = tmp_path / "accepted.jsonl"  # what Prodigy exports once every task is accepted
+    accepted.write_text("".join(json.dumps({**row, "answer": "accept"}) + "\n" for row in read_jsonl(tasks)), encoding="utf8")
+    for data in (accepted, folder):
+        convert_file(data, tmp_path / "back.spacy")
+        docs = list(DocBin().from_disk(tmp_path / "back.spacy").get_docs(trained_nlp.vocab))
+        docs.sort(key=lambda doc: texts.index(doc.text))  # the BRAT files are read in name order
+        got = [([(e.start_char, e.end_char, e.label_) for e in doc.ents],
+                [(r.head.start_char, r.tail.start_char, r.label) for r in doc._.relations]) for doc in docs]
+        assert got == expected, data
+
+
+def test_output_that_is_the_input_is_refused(tmp_path, capsys):
+    from spacy_deeper.extract import main
+
+    src = tmp_path / "in.txt"
+    src.write_text("Tim Cook leads Apple.\n", encoding="utf8")
+    assert main(["no-model", str(src), str(tmp_path / "." / "in.txt")]) == 1
+    assert main(["no-model", str(src), str(tmp_path / "out.jsonl"), "--html", str(src)]) == 1
+    err = capsys.readouterr().err
+    assert f"OUTPUT {tmp_path / '.' / 'in.txt'} is the INPUT" in err and f"--html {src} is the INPUT" in err
+    assert src.read_text(encoding="utf8") == "Tim Cook leads Apple.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
+
+
+def test_empty_input_and_bad_bytes_are_errors(tmp_path, capsys):
+    from spacy_deeper.extract import main
+
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n", encoding="utf8")
+    assert main(["no-model", str(blank), str(tmp_path / "out.jsonl")]) == 1
+    assert f"{blank}: no documents" in capsys.readouterr().err
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"text": "fine"}\n' + '{"text": "caf\xe9"}\n'.encode("latin-1"))
+    assert main(["no-model", str(latin), str(tmp_path / "out.jsonl")]) == 1
+    assert f"{latin}:2: not UTF-8 text" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blank.txt", "latin.jsonl"]
+
+
+def test_sigterm_removes_the_temporary_files(trained_path, texts, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(texts * 2000) + "\n", encoding="utf8")
+    out, page = tmp_path / "out.jsonl", tmp_path / "out.html"
+    args = [sys.executable, "-m", "spacy_deeper", "extract", str(trained_path), str(src), str(out), "--html", str(page), "--quiet"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob(".*.tmp"))) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(list(tmp_path.glob(".*.tmp"))) == 2, proc.poll()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]

@@ -1,0 +1,143 @@
+"""Reading and writing files for the converter and the extractor.
+
+One policy for both: input is UTF-8, with or without a byte order mark at the
+start of the file; bytes that are not UTF-8 raise `DataError` naming the file
+and line. Output is written under a hidden temporary name next to it and
+renamed at the end, so an interrupted run (an exception, Ctrl-C, or SIGTERM
+inside `sigterm_as_exit`) leaves neither a half-written output nor the
+temporary file.
+"""
+import json
+import os
+import shutil
+import signal
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Optional, Tuple, Union
+
+PathLike = Union[str, Path]
+BOM = b"\xef\xbb\xbf"
+
+
+class DataError(ValueError):
+    """A problem in an input file, with the file and (where there is one) the line."""
+
+    def __init__(self, source: PathLike, line: Optional[int], problem: str):
+        self.source, self.line, self.problem = str(source), line, problem
+        where = self.source if line is None else f"{self.source}:{line}"
+        super().__init__(f"{where}: {problem}")
+
+
+def _decode(data: bytes, path: PathLike, line: int, offset: int = 0) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line += data.count(b"\n", 0, err.start)
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        column = err.start - line_start + 1 + (offset if line_start == 0 else 0)
+        raise DataError(path, line, f"not UTF-8 text ({err.reason}, byte {column} of the line)") from None
+
+
+def _existing(path: PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: {path}" if not path.exists() else f"not a file: {path}")
+    return path
+
+
+def read_text(path: PathLike) -> str:
+    """The whole text of a UTF-8 file (a leading BOM dropped, line ends kept as they are)."""
+    data = _existing(path).read_bytes()
+    start = len(BOM) if data.startswith(BOM) else 0
+    return _decode(data[start:], path, 1, offset=start)
+
+
+def iter_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
+    """(line number, text without the line break) for each line of a UTF-8 file, read lazily."""
+    with _existing(path).open("rb") as file_:
+        for number, data in enumerate(file_, start=1):
+            offset = len(BOM) if number == 1 and data.startswith(BOM) else 0
+            yield number, _decode(data[offset:], path, number, offset).rstrip("\r\n")
+
+
+def iter_jsonl(path: PathLike) -> Iterator[Tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of a JSONL file.
+
+    Invalid JSON raises DataError with the file and line."""
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(path, number, f"invalid JSON ({err.msg} at column {err.colno})") from None
+        yield number, value
+
+
+def _temporary_name(path: Path) -> Tuple[str, str, str]:
+    return f".{path.name}.", ".tmp", str(path.parent)
+
+
+def _publish(tmp: Path, path: Path, mode: int) -> None:
+    umask = os.umask(0)  # mkstemp/mkdtemp make private files; give the usual mode
+    os.umask(umask)
+    os.chmod(tmp, mode & ~umask)
+    os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_write(path: PathLike, binary: bool = False) -> Iterator[IO]:
+    """A file opened for writing (UTF-8 text, "\\n" line ends, or bytes) that
+    appears at `path` only when the block ends without an exception."""
+    path = Path(path)
+    prefix, suffix, folder = _temporary_name(path)
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    tmp = Path(name)
+    try:
+        mode = "wb" if binary else "w"
+        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as file_:
+            yield file_
+        _publish(tmp, path, 0o666)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_folder(path: PathLike) -> Iterator[Path]:
+    """A new folder to fill that appears at `path` only when the block ends
+    without an exception. `path` must not exist, or be an empty folder."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise FileExistsError(f"{path} exists and is not an empty folder")
+    prefix, suffix, folder = _temporary_name(path)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=folder))
+    try:
+        yield tmp
+        _publish(tmp, path, 0o777)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def jsonl_writer(path: PathLike) -> Iterator[Callable[[Any], None]]:
+    """`write(value)` appends one JSON line (UTF-8, not ASCII-escaped) to an atomic file."""
+    with atomic_write(path) as file_:
+        yield lambda value: file_.write(json.dumps(value, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Within the block, SIGTERM raises SystemExit(143) (as Ctrl-C raises
+    KeyboardInterrupt), so the atomic writers above remove their temporary files."""
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
