@@ -14,7 +14,7 @@ import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterator, Optional, Tuple, Union
 
 PathLike = Union[str, Path]
 BOM = b"\xef\xbb\xbf"
@@ -75,8 +75,9 @@ def iter_jsonl(path: PathLike) -> Iterator[Tuple[int, Any]]:
         yield number, value
 
 
-def _temporary_name(path: Path) -> Tuple[str, str, str]:
-    return f".{path.name}.", ".tmp", str(path.parent)
+def _hidden_next_to(path: Path) -> Dict[str, str]:
+    """mkstemp/mkdtemp arguments for a hidden temporary name in the folder of `path`."""
+    return {"prefix": f".{path.name}.", "suffix": ".tmp", "dir": str(path.parent)}
 
 
 def _publish(tmp: Path, path: Path, mode: int) -> None:
@@ -91,8 +92,7 @@ def atomic_write(path: PathLike, binary: bool = False) -> Iterator[IO]:
     """A file opened for writing (UTF-8 text, "\\n" line ends, or bytes) that
     appears at `path` only when the block ends without an exception."""
     path = Path(path)
-    prefix, suffix, folder = _temporary_name(path)
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    fd, name = tempfile.mkstemp(**_hidden_next_to(path))
     tmp = Path(name)
     try:
         mode = "wb" if binary else "w"
@@ -111,8 +111,7 @@ def atomic_folder(path: PathLike) -> Iterator[Path]:
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise FileExistsError(f"{path} exists and is not an empty folder")
-    prefix, suffix, folder = _temporary_name(path)
-    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=folder))
+    tmp = Path(tempfile.mkdtemp(**_hidden_next_to(path)))
     try:
         yield tmp
         _publish(tmp, path, 0o777)
