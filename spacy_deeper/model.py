@@ -9,7 +9,9 @@ Input: `(docs, gold)`, where gold is None at inference and, in training, one
 Output: `JointOutput`.
 """
 import contextlib
+import copy
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -85,11 +87,13 @@ def build_deeper_joint(
     rnn_dropout: float = 0.35,
     rel_dropout: float = 0.5,
     max_length: int = 128,
+    int8: bool = False,
 ) -> Model:
     """Crone (2020): shared BiRNN layers, then NER-specific and RE-specific ones.
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
-    are processed in windows of max_length tokens.
+    are processed in windows of max_length tokens. int8: predict on the CPU with the
+    RNN and linear layers dynamically quantized to int8 (training is unchanged).
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}.")
@@ -103,7 +107,7 @@ def build_deeper_joint(
         "pytorch",
         pytorch_forward,
         attrs={"convert_inputs": _convert_inputs, "convert_outputs": _convert_outputs},
-        shims=[AveragingPyTorchShim(net, serialize_model=_serialize_net, deserialize_model=_deserialize_net)],
+        shims=[AveragingPyTorchShim(net, serialize_model=_serialize_net, deserialize_model=_deserialize_net, int8=int8)],
         dims={"nI": None, "nO": None},
     )
     return Model(
@@ -124,7 +128,39 @@ class AveragingPyTorchShim(PyTorchShim):
     under the key (shim id, parameter name), the key finish_update gives it, while
     PyTorchShim.use_params looks for "pytorch_{id}_{name}": the averages would never
     reach the torch model, in evaluation or in the saved pipelines.
+
+    With int8, prediction runs a copy of the model whose RNN and linear layers are
+    dynamically quantized (int8 weights, activations quantized on the fly), made when
+    first needed and again whenever the weights have changed since.
     """
+
+    def __init__(self, model, *args, int8: bool = False, **kwargs):
+        super().__init__(model, *args, **kwargs)
+        self.int8 = int8
+        self._quantized = None  # (weight versions, quantized copy)
+
+    def predict(self, inputs: ArgsKwargs):
+        if not self.int8:
+            return super().predict(inputs)
+        if self.device.type != "cpu":
+            raise ValueError("int8 prediction runs on the CPU only: set int8 = false to predict on a GPU.")
+        with torch.no_grad(), warnings.catch_warnings():
+            # torch 2.13 marks the quantized tensor factories its int8 layers call deprecated.
+            warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+            return self.quantized_model()(*inputs.args, **inputs.kwargs)
+
+    def quantized_model(self) -> torch.nn.Module:
+        versions = [param._version for param in self._model.parameters()]
+        if self._quantized is None or self._quantized[0] != versions:
+            layers = {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}
+            model = copy.deepcopy(self._model).eval()
+            with warnings.catch_warnings():
+                # torch.ao.quantization works in torch 2.13 but is marked deprecated (for torchao).
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+                quantized = torch.ao.quantization.quantize_dynamic(model, layers, dtype=torch.qint8)
+            self._quantized = (versions, quantized)
+        return self._quantized[1]
 
     @contextlib.contextmanager
     def use_params(self, params):
