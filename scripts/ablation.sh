@@ -5,7 +5,7 @@
 # each trained with the same step budget and seed on CoNLL04 train and on ADE fold 0
 # (model selection on the dev set), and scored with --gold-preproc on the dev and test
 # sets: metrics/ablation/{dataset}_{split}_{variant}.json. Then one table:
-# benchmarks/ablation.md and benchmarks/ablation.json (scripts/ablation_table.py), which
+# benchmarks/ablation.md and benchmarks/ablation.json (python -m bench.ablation_table), which
 # also says which variant each dataset's config uses (its depths were chosen on dev).
 #
 #   bash scripts/ablation.sh GPU_ID SEED CONLL04_STEPS [ADE_STEPS [VARIANT ...]]
@@ -38,5 +38,5 @@ for name in "${variants[@]}"; do
         done
     done
 done
-"$python" scripts/ablation_table.py metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $conll04_steps $ade_steps)" \
+"$python" -m bench.ablation_table metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $conll04_steps $ade_steps)" \
     --markdown benchmarks/ablation.md --json benchmarks/ablation.json

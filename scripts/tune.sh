@@ -4,7 +4,7 @@
 # with model selection on dev, with the same step budget and seed, and model-best is
 # scored on dev only (--gold-preproc): metrics/tuning/{variant}_seed{SEED}.json.
 # The test set is never read. Then one table: benchmarks/tuning_search.md and .json
-# (scripts/tuning_table.py), every variant against the unchanged config ("paper").
+# (python -m bench.tuning_table), every variant against the unchanged config ("paper").
 #
 #   bash scripts/tune.sh GPU_ID SEED STEPS [VARIANT ...]
 #
@@ -44,5 +44,5 @@ for name in "${names[@]}"; do
     "$python" -m spacy evaluate "$out/model-best" corpus/conll04/dev.spacy --gold-preproc --gpu-id "$gpu_id" \
         --output "metrics/tuning/${name}_seed${seed}.json"
 done
-"$python" scripts/tuning_table.py metrics/tuning --command "spacy project run tune (scripts/tune.sh $gpu_id SEED $steps)" \
+"$python" -m bench.tuning_table metrics/tuning --command "spacy project run tune (scripts/tune.sh $gpu_id SEED $steps)" \
     --markdown benchmarks/tuning_search.md --json benchmarks/tuning_search.json

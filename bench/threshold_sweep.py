@@ -1,6 +1,6 @@
 """RE+ F1 on a dev set for several relation thresholds, from one prediction pass.
 
-    python scripts/threshold_sweep.py training/conll04/model-best corpus/conll04/dev.spacy \
+    python -m bench.threshold_sweep training/conll04/model-best corpus/conll04/dev.spacy \
         --thresholds 0.3 0.4 0.5 0.6 0.7 0.8 0.9 [--output sweep.json]
 
 The pipeline predicts once with the lowest threshold, on the gold tokens (as
@@ -15,18 +15,21 @@ from pathlib import Path
 from typing import Dict, List
 
 import spacy
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import DocBin
 from spacy.training import Example
 
 from spacy_deeper.relations import RELATIONS_DATA
 from spacy_deeper.scorer import score_joint
+
+from .gold import same_words
+from .metrics_table import METRIC_KEYS
 
 
 def sweep(model: str, data: str, thresholds: List[float], component: str = "deeper_joint") -> Dict[float, Dict[str, float]]:
     lowest = min(thresholds)
     nlp = spacy.load(model, config={"components": {component: {"threshold": lowest}}})
     gold = list(DocBin(store_user_data=True).from_disk(data).get_docs(nlp.vocab))
-    inputs = [Doc(nlp.vocab, words=[t.text for t in d], spaces=[bool(t.whitespace_) for t in d]) for d in gold]
+    inputs = [same_words(doc, nlp.vocab) for doc in gold]
     predicted = list(nlp.pipe(inputs))
     rows = [list(doc._.get(RELATIONS_DATA)) for doc in predicted]
     results = {}
@@ -34,7 +37,7 @@ def sweep(model: str, data: str, thresholds: List[float], component: str = "deep
         for doc, doc_rows in zip(predicted, rows):
             doc._.set(RELATIONS_DATA, [row for row in doc_rows if row[5] >= threshold])
         scores = score_joint([Example(p, g) for p, g in zip(predicted, gold)])
-        results[threshold] = {key: round(100 * scores[key], 2) for key in ("ents_f", "ents_macro_f", "rel_micro_f", "rel_macro_f")}
+        results[threshold] = {key: round(100 * scores[key], 2) for key in METRIC_KEYS.values()}
     return results
 
 

@@ -1,6 +1,6 @@
 """The hyperparameter search on CoNLL04 dev as one table: benchmarks/tuning_search.md and .json.
 
-    python scripts/tuning_table.py metrics/tuning --markdown benchmarks/tuning_search.md --json benchmarks/tuning_search.json
+    python -m bench.tuning_table metrics/tuning --markdown benchmarks/tuning_search.md --json benchmarks/tuning_search.json
 
 Reads `{variant}_seed{N}.json` files written by `spacy evaluate` on the dev set (see
 scripts/tune.sh). One row per variant, scores in percent, averaged over the seeds it was
@@ -14,11 +14,20 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, publish, table_script_parser  # scripts/ is on sys.path when this runs as a script
+from .metrics_table import (
+    METRIC_KEYS,
+    MICRO_FIRST,
+    MetricsError,
+    heading,
+    load_scores,
+    markdown_table,
+    named_metrics_files,
+    publish,
+    table_script_parser,
+)
 
 NAME = re.compile(r"^(.+)_seed(\d+)$")
-COLUMNS = {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"}
-HEADINGS = ["NER micro", "RE+ micro", "NER macro", "RE+ macro"]
+COLUMNS = {name: METRIC_KEYS[name] for name in MICRO_FIRST}
 BASELINE = "paper"
 
 
@@ -54,7 +63,7 @@ def summarize(runs: Dict[str, Dict[int, Dict[str, float]]]) -> Dict[str, Dict[st
 
 
 def markdown(table: Dict[str, Dict[str, Any]]) -> str:
-    header = ["Variant", "Seeds", *HEADINGS, "Score", "vs paper"]
+    header = ["Variant", "Seeds", *map(heading, COLUMNS), "Score", "vs paper"]
     rows = []
     for name in sorted(table, key=lambda name: (name != BASELINE, name)):
         entry = table[name]

@@ -1,6 +1,6 @@
 """The depth ablation as one table: benchmarks/ablation.md and benchmarks/ablation.json.
 
-    python scripts/ablation_table.py metrics/ablation --markdown benchmarks/ablation.md --json benchmarks/ablation.json
+    python -m bench.ablation_table metrics/ablation --markdown benchmarks/ablation.md --json benchmarks/ablation.json
 
 Reads `{dataset}_{split}_{variant}.json` files written by `spacy evaluate` (see
 scripts/ablation.sh), where the variant's name ends in its depths as
@@ -14,15 +14,26 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from metrics_table import MetricsError, load_scores, markdown_table, named_metrics_files, publish, table_script_parser  # scripts/ is on sys.path when this runs as a script
+from .metrics_table import (
+    F1_SCORES,
+    METRIC_KEYS,
+    MICRO_FIRST,
+    PAPER,
+    MetricsError,
+    heading,
+    load_scores,
+    markdown_table,
+    named_metrics_files,
+    publish,
+    table_script_parser,
+)
 
 NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
-# The columns of each dataset: results.json key -> spaCy's score key.
+# The columns of each dataset, the F1 scores the paper reports for it: name -> spaCy's score key.
 COLUMNS = {
-    "conll04": {"ner_micro_f": "ents_f", "rel_micro_f": "rel_micro_f", "ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"},
-    "ade": {"ner_macro_f": "ents_macro_f", "rel_macro_f": "rel_macro_f"},
+    dataset: {name: METRIC_KEYS[name] for name in MICRO_FIRST if F1_SCORES[name] in PAPER[dataset]}
+    for dataset in ("conll04", "ade")
 }
-HEADINGS = {"ner_micro_f": "NER micro", "rel_micro_f": "RE+ micro", "ner_macro_f": "NER macro", "rel_macro_f": "RE+ macro"}
 ORDER = {"shared-only": 0, "no-ner-specific": 1, "no-re-specific": 2}
 DATASET_NAMES = {"conll04": "CoNLL04", "ade": "ADE fold 0"}
 SPLITS = ("dev", "test")
@@ -68,7 +79,7 @@ def markdown(variants: Dict[str, Dict[str, Any]], chosen: Optional[Dict[str, str
                 continue
             for key in keys:
                 columns.append((f"{dataset}_{split}", key))
-                header.append(f"{DATASET_NAMES[dataset]} {split} {HEADINGS[key]}")
+                header.append(f"{DATASET_NAMES[dataset]} {split} {heading(key)}")
     rows = []
     for variant, entry in sorted(variants.items(), key=lambda item: (ORDER.get(item[0].rsplit("_", 1)[0], len(ORDER)), item[0])):
         used_by = [DATASET_NAMES[d].split()[0] for d, depths in chosen.items() if depths == entry["depths"]]

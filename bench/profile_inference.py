@@ -1,6 +1,6 @@
 """Where prediction time goes, stage by stage.
 
-    python scripts/profile_inference.py training/conll04/model-best corpus/conll04/test.spacy [--repeat 3]
+    python -m bench.profile_inference training/conll04/model-best corpus/conll04/test.spacy [--repeat 3]
 
 Runs the pipeline over a DocBin's texts one component at a time (tokenizer, then each
 component's `pipe` over all docs), and inside `deeper_joint` times its stages with
