@@ -240,7 +240,7 @@ def run(
         except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
             raise InputError(f"cannot load model {model}: {err}") from None
         if page is not None:
-            from .render import HtmlWriter
+            from .visualize import HtmlWriter
 
             html_writer = HtmlWriter(page, options={"title": f"{input_path.name}: {model}"})
         progress = _Progress(total, enabled=not quiet)

@@ -19,14 +19,8 @@ import spacy
 from spacy.tokens import Doc, Span
 
 import spacy_deeper  # noqa: F401  (registers doc._.relations)
-from spacy_deeper.render import (
-    DEFAULT_WIDTH,
-    HtmlWriter,
-    _Layout,
-    entity_color,
-    render,
-    render_to_file,
-)
+from spacy_deeper.visualize import DEFAULT_WIDTH, HtmlWriter, entity_color, render, render_to_file
+from spacy_deeper.visualize.layout import Layout
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 
@@ -186,7 +180,7 @@ def test_sentences_are_drawn_one_by_one(nlp):
 
 def test_arcs_at_one_level_never_overlap(nlp):
     doc = crowded(nlp)
-    layout = _Layout(doc, DEFAULT_WIDTH, scores=False)
+    layout = Layout(doc, DEFAULT_WIDTH, scores=False)
     arcs = [arc for line in layout.lines for arc in line.arcs]
     assert len(arcs) == len(doc._.relations)  # all on one line
     assert max(a.level for a in arcs) > 1
