@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=_positive, default=64, help="documents a batch (default 64)")
     parser.add_argument("--n-process", type=_positive, default=1, help="processes (default 1)")
     parser.add_argument("--gpu-id", type=int, default=-1, help="GPU to use; -1 for the CPU (default)")
+    parser.add_argument("--int8", action="store_true", help="predict with int8-quantized layers (CPU only)")
     parser.add_argument("--html", type=Path, metavar="PATH", help="also write a visualization to PATH")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -189,7 +190,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _load(model: str, gpu_id: int) -> Any:
+def _load(model: str, gpu_id: int, int8: bool = False) -> Any:
     import spacy
 
     if gpu_id >= 0:
@@ -199,7 +200,14 @@ def _load(model: str, gpu_id: int) -> Any:
             raise InputError(f"cannot use GPU {gpu_id}: {err}") from None
     import spacy_deeper  # noqa: F401  (registers doc._.relations)
 
-    return spacy.load(model)
+    if not int8:
+        return spacy.load(model)
+    if gpu_id >= 0:
+        raise InputError("--int8 runs on the CPU only: leave out --gpu-id")
+    # Load once to find the deeper_joint components, then again with their model's int8 set.
+    plain = spacy.load(model)
+    names = [name for name in plain.component_names if plain.get_pipe_meta(name).factory == "deeper_joint"]
+    return spacy.load(model, config={"components": {name: {"model": {"int8": True}} for name in names}})
 
 
 def _check_paths(input_path: Path, output: Path, html: Optional[Path], format: str) -> None:
@@ -225,6 +233,7 @@ def run(
     batch_size: int = 64,
     n_process: int = 1,
     gpu_id: int = -1,
+    int8: bool = False,
     html: Optional[Path] = None,
     quiet: bool = False,
 ) -> int:
@@ -234,7 +243,7 @@ def run(
     total = count_documents(input_path)
     with WRITERS[format](output) as write, (atomic_write(html) if html else nullcontext()) as page:
         try:
-            nlp = _load(model, gpu_id)
+            nlp = _load(model, gpu_id, int8)
         except InputError:
             raise
         except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
@@ -271,6 +280,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 batch_size=args.batch_size,
                 n_process=args.n_process,
                 gpu_id=args.gpu_id,
+                int8=args.int8,
                 html=args.html,
                 quiet=args.quiet,
             )

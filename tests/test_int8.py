@@ -49,3 +49,14 @@ def test_int8_does_not_change_training(trained_path):
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in gold_docs(nlp)]
     losses = nlp.update(examples)
     assert losses["deeper_joint"] > 0
+
+
+def test_extract_int8_flag(trained_path, tmp_path):
+    from spacy_deeper.extract import _load, main
+
+    nlp = _load(str(trained_path), -1, int8=True)
+    assert nlp.get_pipe("deeper_joint").model.get_ref("net").shims[0].int8
+    source = tmp_path / "in.txt"
+    source.write_text("John Wilkes Booth shot Lincoln in Washington .\n", encoding="utf8")
+    assert main([str(trained_path), str(source), str(tmp_path / "out.jsonl"), "--int8", "--quiet"]) == 0
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf8").count("\n") == 1

@@ -1,0 +1,31 @@
+"""bench.dev_curves against a console log written by hand."""
+from bench import dev_curves
+
+LOG = """\
+E    #       LOSS DEEPE...  ENTS_F  REL_MICRO_F  SCORE
+---  ------  -------------  ------  -----------  ------
+  0       0         979.71    1.05         0.00    0.01
+  1     200       13264.98   61.81         0.00    0.31
+  2     400        5856.51   70.29        27.24    0.49
+  3     600        5168.99   73.85        37.05    0.55
+  5     800        3583.61   72.90        37.20    0.55
+"""
+
+
+def test_best_is_the_first_top_score_and_the_mean_is_over_seeds(tmp_path):
+    for seed, log in (("s0", LOG), ("s1", LOG.replace("73.85        37.05", "75.85        39.05"))):
+        (tmp_path / seed).mkdir()
+        (tmp_path / seed / "train.log").write_text(log, encoding="utf8")
+    curve = dev_curves.read_curve(tmp_path / "s0" / "train.log")
+    assert [row[0] for row in curve] == [0, 200, 400, 600, 800]
+    assert dev_curves.best(curve) == (600, 73.85, 37.05, 0.55)  # 800 ties at 0.55: spaCy keeps the first
+    table = dev_curves.render({"v": [tmp_path / "s0", tmp_path / "s1"]})
+    # means of the best: (73.85 + 75.85) / 2 and (37.05 + 39.05) / 2
+    assert "| v | 2 | 600, 600 | 73.85, 75.85 | 37.05, 39.05 | 74.85 | 38.05 |" in table
+
+
+def test_a_file_without_rows_is_an_error(tmp_path, capsys):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "train.log").write_text("no table here\n", encoding="utf8")
+    assert dev_curves.main([f"x={tmp_path / 'r'}"]) == 1
+    assert "no evaluation rows" in capsys.readouterr().err
