@@ -28,7 +28,18 @@ def _one_thread_after_fork() -> None:
     torch.set_num_threads(1)
 
 
-os.register_at_fork(after_in_child=_one_thread_after_fork)
+_fork_hook_registered = False
+
+
+def _one_thread_in_forked_children() -> None:
+    """Register _one_thread_after_fork, once, when this process builds its first network
+    (before its layers are initialized or loaded, which can start the thread pool). A process
+    that never builds one, such as any spaCy process that merely imports the installed
+    package's entry points, keeps the threads of its children as they are."""
+    global _fork_hook_registered
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_one_thread_after_fork)
+        _fork_hook_registered = True
 
 
 class BiRNN(nn.Module):
@@ -164,6 +175,7 @@ class DeeperJointNet(nn.Module):
         rel_dropout: float = 0.5,
     ):
         super().__init__()
+        _one_thread_in_forked_children()
         for name, depth in (("n_shared", n_shared), ("n_ner", n_ner), ("n_re", n_re)):
             if depth < 0:
                 raise ValueError(f"{name} must be >= 0, got {depth}.")
