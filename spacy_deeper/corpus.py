@@ -1,4 +1,4 @@
-"""Reading the JSONL benchmark format into gold Docs, and the registered corpus reader.
+"""Reading the JSONL benchmark format into gold Docs.
 
 One sentence a line::
 
@@ -10,14 +10,10 @@ Entities are `[start, end, label]` token offsets (end exclusive); relations are
 Every malformed line raises `DataError` naming the file, the line and the problem.
 `make_doc` builds the gold Doc of every input format (see `spacy_deeper.formats`).
 """
-import random
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union
 
-from spacy.language import Language
 from spacy.tokens import Doc, Span
-from spacy.training import Example
-from spacy.util import registry
 from spacy.vocab import Vocab
 
 from .files import DataError, iter_jsonl
@@ -126,29 +122,3 @@ def read_jsonl(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
             raise DataError(path, line_no, str(err)) from None
         yield doc
 
-
-@registry.readers("spacy_deeper.JsonlCorpus.v1")
-def create_jsonl_corpus(
-    path: Path, limit: int = 0, shuffle: bool = False, gold_preproc: bool = False
-) -> Callable[[Language], Iterable[Example]]:
-    """A corpus reader for the JSONL format, for configs that skip the DocBin step.
-
-    With gold_preproc=False (the default, as spaCy's own Corpus) the predicted
-    doc is the pipeline's own tokenization of the text, aligned to the gold tokens.
-    """
-
-    def read(nlp: Language) -> Iterator[Example]:
-        docs = list(read_jsonl(path, nlp.vocab))
-        if shuffle:
-            random.shuffle(docs)
-        if limit:
-            docs = docs[:limit]
-        for ref in docs:
-            if gold_preproc:
-                words = [t.text for t in ref]
-                pred = Doc(nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in ref])
-            else:
-                pred = nlp.make_doc(ref.text)
-            yield Example(pred, ref)
-
-    return read

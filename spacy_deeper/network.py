@@ -87,16 +87,6 @@ class BiRNN(nn.Module):
             x = torch.cat([ahead, _reorder(behind, reverse)], dim=-1)
         return x
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # Weights saved by spacy-deeper 0.1.0 come from one torch RNN per stack,
-        # `rnn.weight_ih_l{k}` and `rnn.weight_ih_l{k}_reverse`: the same tensors, renamed.
-        for key in [k for k in state_dict if k.startswith(prefix + "rnn.")]:
-            name = key[len(prefix + "rnn.") :]
-            direction = "backward_rnns" if name.endswith("_reverse") else "forward_rnns"
-            base, layer = name.removesuffix("_reverse").rsplit("_l", 1)
-            state_dict[f"{prefix}{direction}.{layer}.{base}_l0"] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
 
 def _run(rnn: nn.Module, x: Tensor, packed_lengths: Optional[Tensor]) -> Tensor:
     """A unidirectional RNN over padded rows; over packed ones where lengths are given."""

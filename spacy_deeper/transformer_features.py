@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, chain
+from thinc.api import CupyOps, Model, chain
 from thinc.types import Floats2d, Floats3d
 
 from .model import make_segments
@@ -191,7 +191,7 @@ def frozen_hidden_states(encoder: FrozenEncoder) -> Model[List[Doc], List[Floats
 
 def _hidden_states_forward(model: Model, docs: List[Doc], is_train: bool):
     ops = model.ops
-    device = "cuda" if type(ops).__name__ == "CupyOps" else "cpu"
+    device = "cuda" if isinstance(ops, CupyOps) else "cpu"
     states = model.attrs["encoder"](list(docs), use_cache=is_train, device=device)
     return [ops.asarray(s) for s in states], lambda d_states: []
 

@@ -45,13 +45,3 @@ def test_zero_layers_is_the_identity():
     x = torch.randn(2, 3, 5)
     assert stack.n_out == 5 and stack(x, torch.tensor([3, 1])) is x
 
-
-def test_loads_weights_saved_as_one_torch_rnn_per_stack():
-    """spacy-deeper 0.1.0 saved each stack as one bidirectional torch RNN."""
-    torch.manual_seed(0)
-    old = torch.nn.GRU(5, 4, num_layers=2, bidirectional=True, batch_first=True)
-    state = {f"rnn.{name}": value for name, value in old.state_dict().items()}
-    stack = BiRNN(5, 4, n_layers=2, cell="gru", dropout=0.0)
-    stack.load_state_dict(state)
-    torch.testing.assert_close(stack.backward_rnns[1].weight_hh_l0, old.weight_hh_l1_reverse)
-    torch.testing.assert_close(stack.forward_rnns[0].bias_ih_l0, old.bias_ih_l0)
