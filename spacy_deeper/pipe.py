@@ -15,7 +15,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 
 from .model import DocGold, JointOutput, get_net
-from .relations import RELATIONS_DATA, register_extensions
+from .relations import Relation, get_relations, register_extensions, set_relations
 from .scorer import score_joint
 from .tags import SCHEMES, TagSet
 
@@ -166,7 +166,7 @@ class DeeperJoint(TrainablePipe):
             found_ents, found_rels = set(), set()
             for eg in get_examples():
                 found_ents.update(ent.label_ for ent in eg.reference.ents)
-                found_rels.update(rel.label for rel in eg.reference._.relations)
+                found_rels.update(rel.label for rel in get_relations(eg.reference))
             ent_labels = sorted(found_ents) if ent_labels is None else ent_labels
             rel_labels = sorted(found_rels) if rel_labels is None else rel_labels
         if not ent_labels:
@@ -215,31 +215,32 @@ class DeeperJoint(TrainablePipe):
         return self.model.predict((docs, None))
 
     def set_annotations(self, docs: Iterable[Doc], output: JointOutput) -> None:
+        """Entities without whitespace tokens at either end (one of whitespace only is
+        dropped, with its relations), and the relations above the threshold."""
+        register_extensions()  # another package may have taken doc._.relations since
         docs = list(docs)
         labels, rel_labels = self.labels, self.rel_labels
         ents: List[List[Span]] = [[] for _ in docs]
-        last_token: Dict[Tuple[int, int], Span] = {}  # (segment, end token in segment) -> entity
+        last_token: Dict[Tuple[int, int], Optional[Span]] = {}  # (segment, end token in segment) -> entity
         spans = self.tagset.decode(output.tags, output.lengths) if output.segments else []
         for s, (doc_i, offset, _) in enumerate(output.segments):
             for start, end, label in spans[s]:
-                span = Span(docs[doc_i], offset + start, offset + end, label=labels[label])
-                ents[doc_i].append(span)
+                span = _strip_space(docs[doc_i], offset + start, offset + end, labels[label])
+                if span is not None:
+                    ents[doc_i].append(span)
                 last_token[(s, end - 1)] = span
-        rels: List[List[list]] = [[] for _ in docs]
+        rels: List[List[Relation]] = [[] for _ in docs]
         if output.pairs is not None and len(output.pairs):
             for p, k in numpy.argwhere(output.probs >= self.cfg["threshold"]).tolist():
                 s, head_end, tail_end = output.pairs[p].tolist()
                 head, tail = last_token[(s, head_end)], last_token[(s, tail_end)]
-                rels[output.segments[s][0]].append(
-                    [head.start, head.end, tail.start, tail.end, rel_labels[k], float(output.probs[p, k])]
-                )
+                if head is not None and tail is not None:
+                    rels[output.segments[s][0]].append(Relation(head, tail, rel_labels[k], float(output.probs[p, k])))
         for doc, doc_ents, doc_rels in zip(docs, ents, rels):
             if not self.cfg["overwrite_ents"] and doc.ents:
                 doc_ents, doc_rels = _keep_existing(doc, doc_ents, doc_rels)
             doc.ents = doc_ents
-            # The rows are built above from spans of doc.ents: plain and valid, so they are
-            # stored directly rather than re-checked one by one by the doc._.relations setter.
-            doc._.set(RELATIONS_DATA, doc_rels)
+            set_relations(doc, doc_rels)
 
     # Training ----------------------------------------------------------------------
     def _doc_gold(self, eg: Example) -> DocGold:
@@ -255,12 +256,18 @@ class DeeperJoint(TrainablePipe):
                     f"[{self.name}] Entity label {ent.label_!r} in the training data is not among the "
                     f"component's labels {list(self.labels)}: re-initialize the component."
                 )
+            if ent[0].is_space or ent[-1].is_space:
+                raise ValueError(
+                    f"[{self.name}] The gold entity {ent.text!r} ({ent.label_}, characters "
+                    f"{ent.start_char}-{ent.end_char}) of the training doc beginning {ref.text[:60]!r} starts "
+                    f"or ends on whitespace: entities must start and end on a word."
+                )
             span = pred.char_span(ent.start_char, ent.end_char)
             if span is not None:  # None: the predicted tokens cut through the entity
                 aligned[(ent.start, ent.end)] = span
                 spans.append((span.start, span.end, label_index[ent.label_]))
         relations = []
-        for rel in ref._.relations:
+        for rel in get_relations(ref):
             if rel.label not in rel_index:
                 raise ValueError(
                     f"[{self.name}] Relation label {rel.label!r} in the training data is not among the "
@@ -356,7 +363,16 @@ class DeeperJoint(TrainablePipe):
         return self
 
 
-def _keep_existing(doc: Doc, predicted: List[Span], relations: List[list]) -> Tuple[List[Span], List[list]]:
+def _strip_space(doc: Doc, start: int, end: int, label: str) -> Optional[Span]:
+    """The entity without whitespace tokens at either end; None if nothing else is left."""
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    return Span(doc, start, end, label=label) if start < end else None
+
+
+def _keep_existing(doc: Doc, predicted: List[Span], relations: List[Relation]) -> Tuple[List[Span], List[Relation]]:
     """Existing entities plus the predicted ones that overlap none of them; only
     relations whose two arguments were kept."""
     taken = numpy.zeros(len(doc), dtype=bool)
@@ -364,5 +380,7 @@ def _keep_existing(doc: Doc, predicted: List[Span], relations: List[list]) -> Tu
         taken[ent.start : ent.end] = True
     added = [span for span in predicted if not taken[span.start : span.end].any()]
     kept = {(span.start, span.end) for span in added}
-    relations = [row for row in relations if (row[0], row[1]) in kept and (row[2], row[3]) in kept]
+    relations = [
+        rel for rel in relations if (rel.head.start, rel.head.end) in kept and (rel.tail.start, rel.tail.end) in kept
+    ]
     return sorted(list(doc.ents) + added, key=lambda span: span.start), relations

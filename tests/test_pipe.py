@@ -3,12 +3,14 @@ import json
 import subprocess
 import sys
 
+import numpy
 import pytest
 import spacy
-from spacy.tokens import DocBin
+from spacy.tokens import DocBin, Span
 from spacy.training import Example
 
 from conftest import DATA, TINY_CONFIG, gold_docs, predictions
+from spacy_deeper.model import JointOutput
 
 
 def test_overfits_ten_sentences(trained_nlp, gold):
@@ -100,6 +102,56 @@ def test_edge_cases(trained_nlp, text):
 def test_doc_without_entities_has_no_relations(trained_nlp):
     doc = trained_nlp("the the the the .")
     assert doc.ents == () and doc._.relations == []
+
+
+def test_predicted_entities_do_not_start_or_end_on_whitespace(trained_nlp):
+    """Hand-made model output: whitespace is stripped from the entities' ends, an entity of
+    whitespace only is dropped, and its relations with it."""
+    pipe = trained_nlp.get_pipe("deeper_joint")
+    doc = trained_nlp.make_doc("\nTim Cook\nworks for  Apple in \t Cupertino .\n")
+    # tokens: 0 "\n", 1 Tim, 2 Cook, 3 "\n", 4 works, 5 for, 6 " ", 7 Apple, 8 in, 9 "\t ", 10 Cupertino, 11 ., 12 "\n"
+    spans = [(0, 4, "Peop"), (6, 7, "Loc"), (7, 8, "Org"), (9, 11, "Loc"), (12, 13, "Other")]
+    tags = pipe.tagset.encode(len(doc), [(start, end, pipe.labels.index(label)) for start, end, label in spans])
+    pairs = [(3, 7, "Work_For"), (6, 7, "Located_In"), (7, 10, "OrgBased_In"), (12, 3, "Kill")]  # last tokens
+    probs = numpy.zeros((len(pairs), len(pipe.rel_labels)), dtype="float32")
+    for p, (_, _, label) in enumerate(pairs):
+        probs[p, pipe.rel_labels.index(label)] = 0.9
+    output = JointOutput(
+        [(0, 0, len(doc))], tags=tags[None, :], lengths=numpy.array([len(doc)]),
+        pairs=numpy.array([(0, head, tail) for head, tail, _ in pairs]), probs=probs,
+    )
+    pipe.set_annotations([doc], output)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Tim Cook", "Peop"), ("Apple", "Org"), ("Cupertino", "Loc")]
+    assert [(r.head.text, r.label, r.tail.text) for r in doc._.relations] == [
+        ("Tim Cook", "Work_For", "Apple"),
+        ("Apple", "OrgBased_In", "Cupertino"),
+    ]
+
+
+def test_no_whitespace_entities_on_text_with_whitespace(trained_nlp, gold):
+    texts = ["   \n\t  ", "John Smith works for Acme Corp.\n", "Tim Cook\nworks for Apple in\tCupertino ."]
+    for doc in gold:  # whitespace next to every gold entity, where the tiny model stretches entities over it
+        for ent in doc.ents:
+            for space in ("\n", "\t", " \n "):
+                texts += [doc.text[: ent.end_char] + space + doc.text[ent.end_char :],
+                          doc.text[: ent.start_char] + space + doc.text[ent.start_char :]]
+    for doc in trained_nlp.pipe(texts):
+        assert all(not ent[0].is_space and not ent[-1].is_space for ent in doc.ents), (doc.text, doc.ents)
+        for rel in doc._.relations:
+            assert rel.head in doc.ents and rel.tail in doc.ents
+    assert trained_nlp("   \n\t  ").ents == ()
+
+
+def test_a_gold_entity_on_whitespace_is_an_error(trained_nlp):
+    ref = trained_nlp.make_doc("Tim Cook\nworks for Apple .")
+    ref.ents = [Span(ref, 0, 3, label="Peop"), Span(ref, 6, 7, label="Org")]  # "Tim Cook\n"
+    example = Example(trained_nlp.make_doc(ref.text), ref)
+    message = (
+        r"\[deeper_joint\] The gold entity 'Tim Cook\\n' \(Peop, characters 0-9\) of the training doc "
+        r"beginning 'Tim Cook\\nworks for Apple .' starts or ends on whitespace"
+    )
+    with pytest.raises(ValueError, match=message):
+        trained_nlp.get_pipe("deeper_joint").update([example])
 
 
 def test_use_before_initialize_is_a_clear_error():
