@@ -14,19 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .metrics_table import (
-    F1_SCORES,
-    METRIC_KEYS,
-    MICRO_FIRST,
-    PAPER,
-    MetricsError,
-    heading,
-    load_scores,
-    markdown_table,
-    named_metrics_files,
-    publish,
-    table_script_parser,
-)
+from .metrics_table import F1_SCORES, METRIC_KEYS, MICRO_FIRST, PAPER, MetricsError, heading, load_scores, markdown_table
+from .metrics_table import named_metrics_files, publish, table_script_parser
 
 NAME = re.compile(r"^(conll04|ade)_(dev|test)_(.+_(\d+)-(\d+)-(\d+))$")
 # The columns of each dataset, the F1 scores the paper reports for it: name -> spaCy's score key.

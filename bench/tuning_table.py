@@ -14,17 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from .metrics_table import (
-    METRIC_KEYS,
-    MICRO_FIRST,
-    MetricsError,
-    heading,
-    load_scores,
-    markdown_table,
-    named_metrics_files,
-    publish,
-    table_script_parser,
-)
+from .metrics_table import METRIC_KEYS, MICRO_FIRST, MetricsError, heading, load_scores, markdown_table
+from .metrics_table import named_metrics_files, publish, table_script_parser
 
 NAME = re.compile(r"^(.+)_seed(\d+)$")
 COLUMNS = {name: METRIC_KEYS[name] for name in MICRO_FIRST}
