@@ -294,6 +294,10 @@ class DeeperJoint(TrainablePipe):
         self._check_ready()
         if not any(len(eg.predicted) for eg in examples):
             return losses
+        for eg in examples:  # a training doc's segments are the sentences its gold doc gives
+            if eg.reference.has_annotation("SENT_START") and not eg.predicted.has_annotation("SENT_START"):
+                for token, sent_start in zip(eg.predicted, eg.get_aligned_sent_starts()):
+                    token.is_sent_start = sent_start
         docs = [eg.predicted for eg in examples]
         gold = [self._doc_gold(eg) for eg in examples]
         set_dropout_rate(self.model, drop)

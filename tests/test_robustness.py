@@ -392,6 +392,35 @@ def test_relations_across_sentences_are_counted_and_reported_once(caplog):
     assert len(warnings) == 1 and "[deeper_joint] 1 gold relation(s)" in warnings[0]
 
 
+def test_relations_across_gold_sentences_are_left_out_counted_and_reported_once(caplog):
+    """Training docs made from text have no sentence boundaries: the gold doc's sentences
+    are the segments. A relation across them changes nothing in the loss, and is counted."""
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("deeper_joint", config=TINY_CONFIG)
+    gold = gold_docs(nlp)
+    nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in gold])
+    two_sentences = _two_sentences(nlp).reference
+    within, across = [0, 2, 4, 5, "Live_In"], [0, 2, 9, 11, "Work_For"]
+
+    def loss(relations):
+        ref = two_sentences.copy()
+        ref._.relations = relations
+        for token in ref:
+            token.is_sent_start = token.i in (0, 6)
+        return pipe.update([Example(nlp.make_doc(ref.text), ref)])["deeper_joint"]  # no sgd: same weights
+
+    with caplog.at_level(logging.WARNING, logger="spacy"):
+        only_within = loss([within])
+        assert pipe.n_cross_segment_relations == 0
+        assert loss([]) != pytest.approx(only_within)  # the loss does see the relations
+        assert loss([within, across]) == pytest.approx(only_within, rel=1e-9)  # not used ...
+        assert pipe.n_cross_segment_relations == 1  # ... and not dropped silently
+        loss([within, across])
+        assert pipe.n_cross_segment_relations == 2
+    warnings = [r.getMessage() for r in caplog.records if "different sentences" in r.getMessage()]
+    assert len(warnings) == 1 and "[deeper_joint] 1 gold relation(s)" in warnings[0]
+
+
 def test_relations_across_windows_are_counted():
     nlp = spacy.blank("en")
     pipe = nlp.add_pipe("deeper_joint", config={"model": {**TINY_CONFIG["model"], "max_length": 6}})
