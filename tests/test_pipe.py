@@ -7,6 +7,7 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import DocBin, Span
+from spacy.vectors import Vectors
 from spacy.training import Example
 
 from conftest import DATA, TINY_CONFIG, gold_docs, predictions
@@ -181,10 +182,13 @@ def test_spacy_train_cli_from_the_config(tmp_path):
     corpus = tmp_path / "train.spacy"
     DocBin(store_user_data=True, docs=gold_docs(nlp)).to_disk(corpus)
     config = DATA.parents[2] / "configs" / "conll04.cfg"
+    # A tiny stand-in for corpus/vectors/glove50 (GloVe, made by `spacy project run vectors`).
+    vectors = spacy.blank("en")
+    vectors.vocab.vectors = Vectors(strings=vectors.vocab.strings, data=numpy.ones((1, 4), dtype="float32"), keys=["the"], attr="LOWER")
+    vectors.to_disk(tmp_path / "vectors")
     overrides = {
-        "paths.train": corpus, "paths.dev": corpus, "training.max_steps": 6, "training.eval_frequency": 3,
-        "components.deeper_joint.model.hidden_size": 16, "components.deeper_joint.model.n_re": 1,
-        "components.deeper_joint.model.tok2vec.width": 16, "components.deeper_joint.model.tok2vec.rows": 500,
+        "paths.train": corpus, "paths.dev": corpus, "paths.vectors": tmp_path / "vectors", "training.max_steps": 6,
+        "training.eval_frequency": 3, "components.deeper_joint.model.hidden_size": 16, "components.deeper_joint.model.n_re": 1,
     }
     args = [a for key, value in overrides.items() for a in (f"--{key}", str(value))]
     output = tmp_path / "out"
