@@ -109,7 +109,7 @@ def child(path: str, kind: str, n: int, sentencizer: bool) -> Dict[str, Any]:
     """One measurement, in this (fresh) process."""
     import spacy
 
-    from spacy_deeper.model import make_segments
+    from spacy_deeper.segments import make_segments
 
     nlp = spacy.load(path)
     if sentencizer:

@@ -18,7 +18,7 @@ from thinc.types import Floats2d
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .model import AveragingPyTorchShim
+from .shim import AveragingPyTorchShim
 from .network import RNN_TYPES
 
 

@@ -8,10 +8,7 @@ Input: `(docs, gold)`, where gold is None at inference and, in training, one
 `DocGold` per doc (tag ids per token and relations between entity-end tokens).
 Output: `JointOutput`.
 """
-import contextlib
-import copy
 import io
-import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -20,13 +17,13 @@ import srsly
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, PyTorchShim, torch2xp, xp2torch
+from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
 from .network import DeeperJointNet
-
-Segment = Tuple[int, int, int]  # (doc index, start token, end token)
+from .segments import Segment, make_segments
+from .shim import AveragingPyTorchShim
 
 # At prediction the net runs over groups of segments of similar length, at most this
 # many padded token positions a group, so memory stays bounded however many or long
@@ -53,24 +50,6 @@ class JointOutput:
     ner_loss: float = 0.0
     rel_loss: float = 0.0
     n_cross_segment: int = 0  # gold relations dropped because they cross segments
-
-
-def make_segments(docs: Sequence[Doc], max_length: int) -> List[Segment]:
-    """Split docs into sentences (where sentence boundaries are set), and anything
-    longer than max_length into consecutive windows of at most max_length tokens.
-    Empty docs give no segment."""
-    segments = []
-    for i, doc in enumerate(docs):
-        if len(doc) == 0:
-            continue
-        if doc.has_annotation("SENT_START"):
-            bounds = [(sent.start, sent.end) for sent in doc.sents]
-        else:
-            bounds = [(0, len(doc))]
-        for start, end in bounds:
-            for window in range(start, end, max_length):
-                segments.append((i, window, min(window + max_length, end)))
-    return segments
 
 
 @registry.architectures("spacy_deeper.DeeperJoint.v1")
@@ -121,68 +100,9 @@ def build_deeper_joint(
     )
 
 
-class AveragingPyTorchShim(PyTorchShim):
-    """thinc's PyTorchShim, except that `use_params` finds the parameter averages.
-
-    The optimizer keeps a torch parameter's average (Adam with use_averages = true)
-    under the key (shim id, parameter name), the key finish_update gives it, while
-    PyTorchShim.use_params looks for "pytorch_{id}_{name}": the averages would never
-    reach the torch model, in evaluation or in the saved pipelines.
-
-    With int8, prediction runs a copy of the model whose RNN and linear layers are
-    dynamically quantized (int8 weights, activations quantized on the fly), made when
-    first needed and again whenever the weights have changed since.
-    """
-
-    def __init__(self, model, *args, int8: bool = False, **kwargs):
-        super().__init__(model, *args, **kwargs)
-        self.int8 = int8
-        self._quantized = None  # (weight versions, quantized copy)
-
-    def predict(self, inputs: ArgsKwargs):
-        if not self.int8:
-            return super().predict(inputs)
-        if self.device.type != "cpu":
-            raise ValueError("int8 prediction runs on the CPU only: set int8 = false to predict on a GPU.")
-        with torch.no_grad(), warnings.catch_warnings():
-            # torch 2.13 marks the quantized tensor factories its int8 layers call deprecated.
-            warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
-            return self.quantized_model()(*inputs.args, **inputs.kwargs)
-
-    def quantized_model(self) -> torch.nn.Module:
-        versions = [param._version for param in self._model.parameters()]
-        if self._quantized is None or self._quantized[0] != versions:
-            layers = {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}
-            model = copy.deepcopy(self._model).eval()
-            with warnings.catch_warnings():
-                # torch.ao.quantization works in torch 2.13 but is marked deprecated (for torchao).
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
-                quantized = torch.ao.quantization.quantize_dynamic(model, layers, dtype=torch.qint8)
-            self._quantized = (versions, quantized)
-        return self._quantized[1]
-
-    @contextlib.contextmanager
-    def use_params(self, params):
-        state = {
-            name: xp2torch(params[(self.id, name)], device=self.device)
-            for name, _ in self._model.named_parameters()
-            if (self.id, name) in params
-        }
-        if not state:
-            yield
-            return
-        backup = {name: value.clone() for name, value in self._model.state_dict().items()}
-        self._model.load_state_dict(state, strict=False)
-        try:
-            yield
-        finally:
-            self._model.load_state_dict(backup)
-
-
 def get_net(model: Model) -> DeeperJointNet:
     """The torch module inside the model's PyTorchWrapper."""
-    return model.get_ref("net").shims[0]._model
+    return model.get_ref("net").shims[0].net
 
 
 def _init(model: Model, X=None, Y=None) -> Model:

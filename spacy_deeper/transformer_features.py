@@ -28,7 +28,7 @@ from spacy.util import registry
 from thinc.api import CupyOps, Model, chain
 from thinc.types import Floats2d, Floats3d
 
-from .model import make_segments
+from .segments import make_segments
 from .pretrained import minilm_path
 
 # A window is split in two (and again) until its word pieces fit the encoder.

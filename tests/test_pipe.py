@@ -11,7 +11,7 @@ from spacy.vectors import Vectors
 from spacy.training import Example
 
 from conftest import DATA, TINY_CONFIG, gold_docs, predictions
-from spacy_deeper.model import JointOutput
+from spacy_deeper.model import JointOutput, get_net
 
 
 def test_overfits_ten_sentences(trained_nlp, gold):
@@ -217,7 +217,7 @@ def test_any_depth_may_be_zero(depths):
     for _ in range(4):
         last = nlp.update(examples, sgd=optimizer)["deeper_joint"]
     assert last < first
-    net = pipe.model.get_ref("net").shims[0]._model
+    net = get_net(pipe.model)
     for stack, depth in ((net.shared, n_shared), (net.ner_rnn, n_ner), (net.re_rnn, n_re)):
         assert stack.n_layers == depth == len(stack.forward_rnns) == len(stack.backward_rnns)
     nlp(gold[0].text)
@@ -280,7 +280,7 @@ def test_parameter_averages_reach_the_torch_net():
     optimizer = Adam(0.01, use_averages=True)
     for _ in range(5):
         nlp.update(examples, sgd=optimizer)
-    net = pipe.model.get_ref("net").shims[0]._model
+    net = get_net(pipe.model)
     shim_id = pipe.model.get_ref("net").shims[0].id
     name = "shared.forward_rnns.0.weight_hh_l0"
     current = dict(net.named_parameters())[name].detach().clone()

@@ -19,7 +19,7 @@ from spacy.training import Example
 import spacy_deeper.model
 from conftest import DATA, TINY_CONFIG, gold_docs, predictions, train_tiny
 from spacy_deeper.corpus import record_to_doc
-from spacy_deeper.model import make_segments
+from spacy_deeper.segments import make_segments
 
 BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench_long_docs.py"
 sys.path.insert(0, str(BENCH.parent))

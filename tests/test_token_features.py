@@ -25,7 +25,7 @@ def test_char_birnn_matches_unpadded_torch_rnn(cell):
     torch.manual_seed(0)
     layer = registry.architectures.get("spacy_deeper.CharBiRNN.v1")(hidden=3, embed_size=4, rnn_type=cell)
     layer.initialize()
-    net = layer.layers[0].shims[0]._model
+    net = layer.layers[0].shims[0].net
     nlp = spacy.blank("en")
     docs = [nlp("Tim Cook works at Apple"), nlp("Cook"), nlp("")]
     Ys, _ = layer(docs, is_train=False)
