@@ -21,7 +21,7 @@ from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
-from .network import DeeperJointNet
+from .network import DeeperJointNet, NetSettings
 from .segments import Segment, make_segments
 from .shim import AveragingPyTorchShim
 
@@ -70,17 +70,21 @@ def build_deeper_joint(
 ) -> Model:
     """Crone (2020): shared BiRNN layers, then NER-specific and RE-specific ones.
 
+    These defaults are the only ones: the component's default config is made from them
+    (spacy_deeper.pipe.DEFAULT_MODEL) and the torch net takes them as its NetSettings.
+
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
     are processed in windows of max_length tokens. int8: predict on the CPU with the
     RNN and linear layers dynamically quantized to int8 (training is unchanged).
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}.")
-    net = DeeperJointNet(
+    settings = NetSettings(
         rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
     )
+    net = DeeperJointNet(settings)
     # PyTorchWrapper_v3, with a shim that also swaps in parameter averages.
     wrapped = Model(
         "pytorch",

@@ -8,6 +8,7 @@ bounded window) out as one padded row. Padding never reaches a token's output (s
 BiRNN), so a segment's result does not depend on what else is in the batch.
 """
 import os
+from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 import torch
@@ -146,36 +147,39 @@ class MultiHeadSelection(nn.Module):
         )
 
 
+@dataclass(frozen=True)
+class NetSettings:
+    """The network's hyperparameters. Their defaults are those of the registered
+    architecture, spacy_deeper.DeeperJoint.v1 (spacy_deeper.model.build_deeper_joint)."""
+
+    rnn_type: str  # "gru" or "lstm"
+    hidden_size: int  # units per direction of every BiRNN layer
+    n_shared: int  # BiRNN layers shared by both tasks (each depth may be 0)
+    n_ner: int  # BiRNN layers of the NER head
+    n_re: int  # BiRNN layers of the RE head
+    ner_hidden: int  # the NER feed-forward layer
+    tag_embed_size: int  # the entity-tag embedding fed to the RE head
+    rel_hidden: int  # the relation scorer's projection
+    rnn_dropout: float  # before each BiRNN stack
+    rel_dropout: float  # before the relation scorer
+
+    def __post_init__(self):
+        for name in ("n_shared", "n_ner", "n_re"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if self.rnn_type not in RNN_TYPES:
+            raise ValueError(f"Unknown rnn_type {self.rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
+
+
 class DeeperJointNet(nn.Module):
     """The joint network. Its layers are built by `configure`, once the input width,
     the tag set and the relation labels are known (and again when a saved model is
     loaded, from the configuration stored with its weights)."""
 
-    def __init__(
-        self,
-        rnn_type: str = "gru",
-        hidden_size: int = 256,
-        n_shared: int = 1,
-        n_ner: int = 1,
-        n_re: int = 2,
-        ner_hidden: int = 128,
-        tag_embed_size: int = 25,
-        rel_hidden: int = 128,
-        rnn_dropout: float = 0.35,
-        rel_dropout: float = 0.5,
-    ):
+    def __init__(self, settings: NetSettings):
         super().__init__()
         _one_thread_in_forked_children()
-        for name, depth in (("n_shared", n_shared), ("n_ner", n_ner), ("n_re", n_re)):
-            if depth < 0:
-                raise ValueError(f"{name} must be >= 0, got {depth}.")
-        if rnn_type not in RNN_TYPES:
-            raise ValueError(f"Unknown rnn_type {rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
-        self.hyper = dict(
-            rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
-            ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
-            rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
-        )
+        self.settings = settings
         self.shape: Optional[Dict[str, Any]] = None
         # Moves with .to(device), so layers built later land on the same device.
         self.register_buffer("_anchor", torch.zeros(0), persistent=False)
@@ -190,19 +194,19 @@ class DeeperJointNet(nn.Module):
         allowed: (n_tags, n_tags) nested list of bools, the tag scheme's transitions;
         is_entity / is_continuation: per-tag flags used to find entity ends.
         """
-        hp = self.hyper
+        hp = self.settings
         n_tags = len(allowed)
         self.shape = dict(n_in=n_in, n_rels=n_rels, allowed=allowed, is_entity=is_entity, is_continuation=is_continuation)
-        cell, hidden, drop = hp["rnn_type"], hp["hidden_size"], hp["rnn_dropout"]
-        self.shared = BiRNN(n_in, hidden, hp["n_shared"], cell, drop)
-        self.ner_rnn = BiRNN(self.shared.n_out, hidden, hp["n_ner"], cell, drop)
-        self.ner_ff = nn.Sequential(nn.Linear(self.ner_rnn.n_out, hp["ner_hidden"]), nn.ReLU())
-        self.tag_scores = nn.Linear(hp["ner_hidden"], n_tags)
+        cell, hidden, drop = hp.rnn_type, hp.hidden_size, hp.rnn_dropout
+        self.shared = BiRNN(n_in, hidden, hp.n_shared, cell, drop)
+        self.ner_rnn = BiRNN(self.shared.n_out, hidden, hp.n_ner, cell, drop)
+        self.ner_ff = nn.Sequential(nn.Linear(self.ner_rnn.n_out, hp.ner_hidden), nn.ReLU())
+        self.tag_scores = nn.Linear(hp.ner_hidden, n_tags)
         self.crf = LinearChainCRF(n_tags, torch.tensor(allowed, dtype=torch.bool))
-        self.re_rnn = BiRNN(self.shared.n_out, hidden, hp["n_re"], cell, drop)
-        self.tag_embed = nn.Embedding(n_tags, hp["tag_embed_size"])
+        self.re_rnn = BiRNN(self.shared.n_out, hidden, hp.n_re, cell, drop)
+        self.tag_embed = nn.Embedding(n_tags, hp.tag_embed_size)
         self.relations = MultiHeadSelection(
-            self.re_rnn.n_out + hp["tag_embed_size"], hp["rel_hidden"], max(n_rels, 1), hp["rel_dropout"]
+            self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout
         )
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)

@@ -1,5 +1,6 @@
 """The `deeper_joint` pipeline component: entities to `doc.ents`, relations to
 `doc._.relations`."""
+import inspect
 from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -12,38 +13,31 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.util import logger
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, set_dropout_rate
+from thinc.api import Model, set_dropout_rate
 
-from .model import DocGold, JointOutput, get_net
+from .embed import build_token_features
+from .model import DocGold, JointOutput, build_deeper_joint, get_net
 from .relations import Relation, get_relations, register_extensions, set_relations
 from .scorer import score_joint
 from .tags import SCHEMES, TagSet
 
-DEFAULT_MODEL_CONFIG = """
-[model]
-@architectures = "spacy_deeper.DeeperJoint.v1"
-rnn_type = "gru"
-hidden_size = 256
-n_shared = 1
-n_ner = 1
-n_re = 2
-ner_hidden = 128
-tag_embed_size = 25
-rel_hidden = 128
-rnn_dropout = 0.35
-rel_dropout = 0.5
-max_length = 128
 
-[model.tok2vec]
-@architectures = "spacy_deeper.TokenFeatures.v1"
-width = 128
-rows = 5000
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-char_width = 16
-n_chars = 8
-include_casing = true
-"""
-DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+def _default_block(name: str, architecture: Callable) -> Dict[str, Any]:
+    """The config block of a registered architecture with each argument that has a
+    default set to it (in the order of the signature)."""
+    block: Dict[str, Any] = {"@architectures": name}
+    for arg, param in inspect.signature(architecture).parameters.items():
+        if param.default is not param.empty:
+            block[arg] = list(param.default) if isinstance(param.default, tuple) else param.default
+    return block
+
+
+# The whole default model, as spaCy shows it in a filled config, made from the defaults
+# of the two architectures (the one place they are written).
+DEFAULT_MODEL: Dict[str, Any] = {
+    **_default_block("spacy_deeper.DeeperJoint.v1", build_deeper_joint),
+    "tok2vec": _default_block("spacy_deeper.TokenFeatures.v1", build_token_features),
+}
 # Set by the config, not by the saved cfg: on loading, the config's values are kept.
 SETTINGS = ("threshold", "lambda_r", "overwrite_ents")
 
