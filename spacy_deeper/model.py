@@ -8,6 +8,7 @@ Input: `(docs, gold)`, where gold is None at inference and, in training, one
 `DocGold` per doc (tag ids per token and relations between entity-end tokens).
 Output: `JointOutput`.
 """
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -38,6 +39,18 @@ class DocGold:
 
     tags: numpy.ndarray
     relations: List[Tuple[int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class OutputLabels:
+    """What the output layers depend on: the tag scheme's transitions ((n_tags, n_tags)
+    nested lists of bools), which tags are entity tags and which continue an entity,
+    and the number of relation labels. The `Y` of the model's initialize."""
+
+    allowed: List[List[bool]]
+    is_entity: List[bool]
+    is_continuation: List[bool]
+    n_rels: int
 
 
 @dataclass
@@ -109,7 +122,16 @@ def get_net(model: Model) -> DeeperJointNet:
     return model.get_ref("net").shims[0].net
 
 
-def _init(model: Model, X=None, Y=None) -> Model:
+def output_shape(model: Model) -> Optional[Tuple[int, int]]:
+    """(n_tags, n_rels): the tag count and relation count the model's output layers
+    are built for (by initialize, or loaded with the weights); None before either."""
+    net = get_net(model)
+    return (len(net.shape["allowed"]), net.shape["n_rels"]) if net.is_configured else None
+
+
+def _init(model: Model, X=None, Y: Optional[OutputLabels] = None) -> Model:
+    """X: (docs, None), a sample to find the token vectors' width; Y: the labels, to
+    build (or rebuild) the output layers for."""
     tok2vec = model.get_ref("tok2vec")
     docs = X[0] if X is not None else None
     tok2vec.initialize(X=docs)
@@ -117,6 +139,8 @@ def _init(model: Model, X=None, Y=None) -> Model:
         model.set_dim("nI", tok2vec.get_dim("nO"))
     elif docs:
         model.set_dim("nI", tok2vec.predict(docs[:1])[0].shape[1])
+    if Y is not None:
+        get_net(model).configure(n_in=model.get_dim("nI"), **dataclasses.asdict(Y))
     return model
 
 

@@ -16,7 +16,8 @@ from spacy.vocab import Vocab
 from thinc.api import Model, set_dropout_rate
 
 from .embed import build_token_features
-from .model import DocGold, JointOutput, build_deeper_joint, get_net
+from .errors import ConfigError
+from .model import DocGold, JointOutput, OutputLabels, build_deeper_joint, output_shape
 from .relations import Relation, get_relations, register_extensions, set_relations
 from .scorer import score_joint
 from .tags import SCHEMES, TagSet
@@ -150,12 +151,25 @@ class DeeperJoint(TrainablePipe):
         get_examples: Callable[[], Iterable[Example]],
         *,
         nlp: Optional[Language] = None,
+        labels: Optional[Dict[str, List[str]]] = None,
         ent_labels: Optional[Sequence[str]] = None,
         rel_labels: Optional[Sequence[str]] = None,
     ) -> None:
         """Collect the labels (unless given), initialize the model on a sample and
-        build every shape that depends on the labels."""
+        build every shape that depends on the labels.
+
+        labels: the component's `label_data`, {"ent_labels": [...], "rel_labels": [...]},
+        as `spacy init labels` writes it, for [initialize.components.NAME] labels = ...;
+        ent_labels / rel_labels, where given, take precedence over it."""
         validate_get_examples(get_examples, "DeeperJoint.initialize")
+        if labels is not None:
+            if not isinstance(labels, dict) or set(labels) != {"ent_labels", "rel_labels"}:
+                raise ConfigError(
+                    f"[{self.name}] labels must be the component's label_data, a dict with the keys ent_labels "
+                    f"and rel_labels (the file `spacy init labels` writes), got {str(labels)[:200]}."
+                )
+            ent_labels = labels["ent_labels"] if ent_labels is None else ent_labels
+            rel_labels = labels["rel_labels"] if rel_labels is None else rel_labels
         if ent_labels is None or rel_labels is None:
             found_ents, found_rels = set(), set()
             for eg in get_examples():
@@ -164,24 +178,30 @@ class DeeperJoint(TrainablePipe):
             ent_labels = sorted(found_ents) if ent_labels is None else ent_labels
             rel_labels = sorted(found_rels) if rel_labels is None else rel_labels
         if not ent_labels:
-            raise ValueError(f"[{self.name}] No entity labels: the training examples have no doc.ents.")
+            raise ConfigError(
+                f"[{self.name}] No entity labels: none were given and the examples have no doc.ents, so they "
+                f"cannot be inferred (`spacy assemble` has no examples). Train with `spacy train`, or write the "
+                f"labels of your training data with `spacy init labels CONFIG LABELS_DIR --paths.train TRAIN` "
+                f"and give them in the config: [initialize.components.{self.name}] labels = "
+                f'{{"@readers":"spacy.read_labels.v1","path":"LABELS_DIR/{self.name}.json"}} (from Python: '
+                f"initialize(get_examples, labels={{'ent_labels': [...], 'rel_labels': [...]}}))."
+            )
         self.cfg["ent_labels"] = list(ent_labels)
         self.cfg["rel_labels"] = list(rel_labels)
         docs = [eg.predicted for eg in islice(get_examples(), 10)]
-        self.model.initialize(X=(docs, None))
         tags = self.tagset
-        get_net(self.model).configure(
-            n_in=self.model.get_dim("nI"),
-            n_rels=len(self.rel_labels),
+        labels = OutputLabels(
             allowed=tags.allowed_transitions().tolist(),
             is_entity=tags.is_entity.tolist(),
             is_continuation=tags.is_continuation.tolist(),
+            n_rels=len(self.rel_labels),
         )
+        self.model.initialize(X=(docs, None), Y=labels)
         self.model.attrs["labels"] = self._label_key()  # saved with the weights
 
     def _check_ready(self) -> None:
-        net = get_net(self.model)
-        if not net.is_configured:
+        shape = output_shape(self.model)
+        if shape is None:
             raise ValueError(
                 f"[{self.name}] The component is not initialized: call nlp.initialize() "
                 f"(or train it) first, or load a trained pipeline with spacy.load()."
@@ -194,7 +214,7 @@ class DeeperJoint(TrainablePipe):
                 f"{trained['rel_labels']}, the component's cfg names {list(self.labels)} "
                 f"({self.cfg['tag_scheme']}) and {list(self.rel_labels)}."
             )
-        n_tags, n_rels = len(net.shape["allowed"]), net.shape["n_rels"]
+        n_tags, n_rels = shape
         if n_tags != len(self.tagset) or n_rels != len(self.rel_labels):
             raise ValueError(
                 f"[{self.name}] The weights do not match the labels: the weights have {n_tags} tags and "
