@@ -17,6 +17,7 @@ from typing import Callable, Dict, Iterator
 
 import spacy
 from spacy.tokens import DocBin
+from thinc.api import Model
 
 from spacy_deeper import crf, network, pipe
 
@@ -46,15 +47,21 @@ def stage_timers(nlp) -> Iterator[None]:
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, stage in patches:
         setattr(owner, name, timed(stage, getattr(owner, name)))
-    tok2vec = nlp.get_pipe("deeper_joint").model.get_ref("tok2vec")
-    tok2vec_func = tok2vec._func
-    tok2vec._func = timed("deeper_joint: token vectors (its tok2vec)", tok2vec_func)
+    # The token vectors: a timed layer around the tok2vec, in its place in the model tree.
+    model = nlp.get_pipe("deeper_joint").model
+    tok2vec = model.get_ref("tok2vec")
+    stage = "deeper_joint: token vectors (its tok2vec)"
+    wrapper = Model("timed_tok2vec", timed(stage, lambda layer, X, is_train: layer.layers[0](X, is_train)), layers=[tok2vec])
+    position = model.layers.index(tok2vec)
+    model.layers[position] = wrapper
+    model.set_ref("tok2vec", wrapper)
     try:
         yield
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
-        tok2vec._func = tok2vec_func
+        model.layers[position] = tok2vec
+        model.set_ref("tok2vec", tok2vec)
 
 
 def profile(nlp, texts, batch_size: int) -> int:

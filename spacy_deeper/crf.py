@@ -24,7 +24,8 @@ class LinearChainCRF(nn.Module):
         penalty = torch.where(allowed.bool(), 0.0, FORBIDDEN)
         self.register_buffer("penalty", penalty.float())
 
-    def _transitions(self) -> Tensor:
+    def transition_scores(self) -> Tensor:
+        """(n_tags, n_tags): the learned transition scores, forbidden ones pushed down."""
         return self.transitions + self.penalty
 
     @staticmethod
@@ -35,7 +36,7 @@ class LinearChainCRF(nn.Module):
     def log_partition(self, emissions: Tensor, lengths: Tensor) -> Tensor:
         """log Z per row of emissions (batch, time, n_tags)."""
         mask = self._mask(emissions, lengths)
-        trans = self._transitions()
+        trans = self.transition_scores()
         alpha = self.start + emissions[:, 0]
         for t in range(1, emissions.shape[1]):
             step = torch.logsumexp(alpha[:, :, None] + trans[None], dim=1) + emissions[:, t]
@@ -45,7 +46,7 @@ class LinearChainCRF(nn.Module):
     def path_score(self, emissions: Tensor, tags: Tensor, lengths: Tensor) -> Tensor:
         """The unnormalized score of the given tag paths (batch, time)."""
         mask = self._mask(emissions, lengths)
-        trans = self._transitions()
+        trans = self.transition_scores()
         emitted = emissions.gather(2, tags[:, :, None]).squeeze(2)
         score = self.start[tags[:, 0]] + (emitted * mask).sum(1)
         moves = trans[tags[:, :-1], tags[:, 1:]]
@@ -60,7 +61,7 @@ class LinearChainCRF(nn.Module):
     def viterbi(self, emissions: Tensor, lengths: Tensor) -> Tensor:
         """The best tag path per row (batch, time); padding positions hold 0."""
         mask = self._mask(emissions, lengths)
-        trans = self._transitions()
+        trans = self.transition_scores()
         n_rows, n_steps, _ = emissions.shape
         score = self.start + emissions[:, 0]
         history = []

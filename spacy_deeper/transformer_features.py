@@ -69,7 +69,8 @@ class FrozenEncoder:
         self.cache: "OrderedDict[tuple, numpy.ndarray]" = OrderedDict()
         self._tokenizer = self._model = None
 
-    def _load(self, device: str):
+    def load(self, device: str):
+        """The tokenizer and the encoder (loaded on first use), the encoder on `device`."""
         if self._model is None:
             import torch
             from transformers import AutoModel, AutoTokenizer
@@ -85,7 +86,7 @@ class FrozenEncoder:
 
     def n_params(self) -> int:
         """The encoder's (frozen) parameter count."""
-        return sum(p.numel() for p in self._load("cpu")[1].parameters())
+        return sum(p.numel() for p in self.load("cpu")[1].parameters())
 
     def __call__(self, docs: List[Doc], use_cache: bool, device: str = "cpu") -> List[numpy.ndarray]:
         """(n_states, len(doc), width) float32 per doc."""
@@ -98,7 +99,7 @@ class FrozenEncoder:
                     found[i] = self.cache[key]
         missing = [i for i in range(len(docs)) if i not in found]
         if missing:
-            computed = self._encode([docs[i] for i in missing], device)
+            computed = self.encode([docs[i] for i in missing], device)
             for i, states in zip(missing, computed):
                 found[i] = states
                 if use_cache and self.cache_size:
@@ -107,8 +108,9 @@ class FrozenEncoder:
                         self.cache.popitem(last=False)
         return [found[i].astype("float32") for i in range(len(docs))]
 
-    def _encode(self, docs: List[Doc], device: str) -> List[numpy.ndarray]:
-        tokenizer, model = self._load(device)
+    def encode(self, docs: List[Doc], device: str) -> List[numpy.ndarray]:
+        """(n_states, len(doc), width) float32 per doc, computed (no cache)."""
+        tokenizer, model = self.load(device)
         torch = self._torch
         out = [numpy.zeros((self.n_states, len(doc), self.width), dtype="float32") for doc in docs]
         pieces = []  # (doc index, start, word pieces per token)

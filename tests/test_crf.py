@@ -10,7 +10,7 @@ from spacy_deeper.tags import TagSet
 
 def brute_force(crf, emissions, length):
     """log Z and the best path of one row, by enumerating all paths."""
-    trans = crf._transitions()
+    trans = crf.transition_scores()
     scores = {}
     for path in itertools.product(range(crf.n_tags), repeat=length):
         s = crf.start[path[0]] + crf.end[path[-1]]

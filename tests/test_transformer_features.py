@@ -27,7 +27,7 @@ def encoder():
 def hf(encoder):
     import torch
 
-    tokenizer, model = encoder._load("cpu")
+    tokenizer, model = encoder.load("cpu")
     return tokenizer, model, torch
 
 
@@ -89,8 +89,8 @@ def test_training_cache_is_used_and_bounded(monkeypatch):
     nlp = spacy.blank("en")
     encoder = FrozenEncoder(None, window=128, batch_size=4, cache_size=2)
     calls = []
-    encode = encoder._encode
-    monkeypatch.setattr(encoder, "_encode", lambda docs, device: calls.append(len(docs)) or encode(docs, device))
+    encode = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda docs, device: calls.append(len(docs)) or encode(docs, device))
     docs = [Doc(nlp.vocab, words=WORDS[:n]) for n in (3, 5)]
     first = encoder(docs, use_cache=True)
     again = encoder([Doc(nlp.vocab, words=WORDS[:5]), Doc(nlp.vocab, words=WORDS[:3])], use_cache=True)
