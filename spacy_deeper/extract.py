@@ -26,19 +26,24 @@ OUTPUT (and the `--html` page) is written under a temporary name and renamed at
 the end, so a failed, interrupted (Ctrl-C) or terminated (SIGTERM) run leaves
 nothing half written and no temporary file. OUTPUT may not be INPUT. Errors are
 one line on stderr and exit status 1 (2 for usage).
+
+With `--engine ray` the documents are processed by Ray Data actors, on this
+machine or a cluster (`--address`), and OUTPUT is a folder of JSONL shards with
+the jsonl records, which a rerun resumes: see `spacy_deeper.distributed`.
 """
 import argparse
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .files import DataError, atomic_write, iter_jsonl, iter_lines, read_text, sigterm_as_exit
+from .files import DataError, LineRange, atomic_write, iter_jsonl, iter_lines, read_text, sigterm_as_exit
 from .formats import WRITERS
 from .relations import register_extensions
 
 Record = Tuple[str, Dict[str, Any]]  # text, context: {"id": ..., "meta": {...}}
+Part = Union[LineRange, Sequence[Path]]  # some lines of a .txt or .jsonl INPUT, or some files of a folder
 PROG = "python -m spacy_deeper extract"
 
 
@@ -76,7 +81,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--int8", action="store_true", help="predict with int8-quantized layers (CPU only)")
     parser.add_argument("--html", type=Path, metavar="PATH", help="also write a visualization to PATH")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process (default); ray: Ray Data actors, OUTPUT a folder of JSONL shards "
+        "that a rerun resumes (docs/distributed.md)",
+    )
+    ray = parser.add_argument_group("--engine ray")
+    ray.add_argument("--address", help="Ray cluster to join, e.g. HOST:6379 or auto (default: start Ray on this machine)")
+    ray.add_argument("--num-actors", type=_positive, help="actors, each with the pipeline loaded once (default 2)")
+    ray.add_argument("--shard-size", type=_positive, help="input lines (files of a folder) a shard (default 1000)")
+    ray.add_argument("--num-gpus-per-actor", type=float, help="GPUs an actor (default 0: CPU)")
     return parser
+
+
+RAY_OPTIONS = ("address", "num_actors", "shard_size", "num_gpus_per_actor")
+
+
+def _check_engine(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit status 2) for options that the chosen engine does not take."""
+    if args.engine == "local":
+        given = [f"--{name.replace('_', '-')}" for name in RAY_OPTIONS if getattr(args, name) is not None]
+        if given:
+            parser.error(f"{', '.join(given)}: only with --engine ray")
+        return
+    local_only = {"--format": args.format != "jsonl", "--html": args.html is not None,
+                  "--n-process": args.n_process != 1, "--gpu-id": args.gpu_id != -1}
+    given = [name for name, is_given in local_only.items() if is_given]
+    if given:
+        parser.error(f"{', '.join(given)}: not with --engine ray (it writes JSONL shards; GPUs: --num-gpus-per-actor)")
 
 
 def _positive(value: str) -> int:
@@ -92,14 +126,14 @@ def _positive(value: str) -> int:
 # --- input ----------------------------------------------------------------------
 
 
-def _read_txt(path: Path) -> Iterator[Record]:
-    for number, line in iter_lines(path):
+def _read_txt(path: Path, lines: LineRange) -> Iterator[Record]:
+    for number, line in iter_lines(path, lines):
         if line.strip():
             yield line, {"id": number, "meta": {}}
 
 
-def _read_jsonl(path: Path) -> Iterator[Record]:
-    for number, record in iter_jsonl(path):
+def _read_jsonl(path: Path, lines: LineRange) -> Iterator[Record]:
+    for number, record in iter_jsonl(path, lines):
         if not isinstance(record, dict):
             raise DataError(path, number, f"expected a JSON object, got {type(record).__name__}")
         text = record.pop("text", None)
@@ -110,12 +144,13 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
         yield text, {"id": doc_id, "meta": record}
 
 
-def _read_folder(path: Path) -> Iterator[Record]:
-    for file in _folder_files(path):
+def _read_folder(files: Sequence[Path]) -> Iterator[Record]:
+    for file in files:
         yield read_text(file), {"id": file.name, "meta": {}}
 
 
-def _folder_files(path: Path) -> List[Path]:
+def folder_files(path: Path) -> List[Path]:
+    """The documents of a folder INPUT: its .txt files, sorted by name."""
     try:
         files = sorted(p for p in path.iterdir() if p.suffix == ".txt" and p.is_file())
     except OSError as err:
@@ -125,23 +160,27 @@ def _folder_files(path: Path) -> List[Path]:
     return files
 
 
-def read_input(path: Path) -> Iterator[Record]:
-    """The documents of INPUT as `(text, {"id": ..., "meta": ...})`, read lazily."""
+def read_input(path: Path, part: Optional[Part] = None) -> Iterator[Record]:
+    """The documents of INPUT (or of a `part` of it) as `(text, {"id": ..., "meta": ...})`, read lazily."""
     if path.is_dir():
-        return _read_folder(path)
+        files = folder_files(path) if part is None else part
+        assert not isinstance(files, LineRange), "a folder is read by files"
+        return _read_folder(files)
     if not path.exists():
         raise InputError(f"input {path} does not exist")
+    lines = LineRange() if part is None else part
+    assert isinstance(lines, LineRange), "a file is read by lines"
     if path.suffix == ".jsonl":
-        return _read_jsonl(path)
+        return _read_jsonl(path, lines)
     if path.suffix == ".txt":
-        return _read_txt(path)
+        return _read_txt(path, lines)
     raise InputError(f"input {path}: expected a .txt file, a .jsonl file or a folder")
 
 
 def count_documents(path: Path) -> int:
     """Read all of INPUT once, so that bad input fails before the model is loaded;
     an input without documents is an error."""
-    n = len(_folder_files(path)) if path.is_dir() else sum(1 for _ in read_input(path))
+    n = len(folder_files(path)) if path.is_dir() else sum(1 for _ in read_input(path))
     if n == 0:
         raise InputError(f"{path}: no documents (the file is empty or has only blank lines)")
     return n
@@ -166,10 +205,10 @@ class _Progress:
                 pass
         self.last = 0.0
 
-    def update(self) -> None:
-        self.done += 1
+    def update(self, n: int = 1) -> None:
+        self.done += n
         if self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(n)
         elif self.enabled and (time.monotonic() - self.last > 0.2 or self.done == self.total):
             self.last = time.monotonic()
             rate = self.done / max(self.last - self.start, 1e-9)
@@ -269,10 +308,12 @@ def run(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of `python -m spacy_deeper extract`; returns the exit status."""
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser = _parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    _check_engine(parser, args)
     try:
         with sigterm_as_exit():  # SIGTERM exits with 143, removing the temporary files
-            n = run(
+            n = _run_ray(args) if args.engine == "ray" else run(
                 args.model,
                 args.input,
                 args.output,
@@ -292,3 +333,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.quiet:
         print(f"{n} documents -> {args.output}", file=sys.stderr)
     return 0
+
+
+def _run_ray(args: argparse.Namespace) -> int:
+    from .distributed import extract_ray
+
+    given = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
+    return extract_ray(args.model, args.input, args.output, batch_size=args.batch_size, int8=args.int8,
+                       quiet=args.quiet, **given)

@@ -13,8 +13,10 @@ import shutil
 import signal
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, Iterator, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 PathLike = Union[str, Path]
 BOM = b"\xef\xbb\xbf"
@@ -53,19 +55,42 @@ def read_text(path: PathLike) -> str:
     return _decode(data[start:], path, 1, offset=start)
 
 
-def iter_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
-    """(line number, text without the line break) for each line of a UTF-8 file, read lazily."""
+@dataclass(frozen=True)
+class LineRange:
+    """Lines `first` to `first + count - 1` of a file (to its end if `count` is None);
+    line `first` starts at byte `offset`. The default is the whole file."""
+
+    first: int = 1
+    offset: int = 0
+    count: Optional[int] = None
+
+
+def line_ranges(path: PathLike, size: int) -> List[LineRange]:
+    """The lines of a file in consecutive ranges of `size` lines (the last may be shorter)."""
+    ranges, offset = [], 0
     with _existing(path).open("rb") as file_:
         for number, data in enumerate(file_, start=1):
+            if (number - 1) % size == 0:
+                ranges.append(LineRange(number, offset, size))
+            offset += len(data)
+    return ranges
+
+
+def iter_lines(path: PathLike, lines: LineRange = LineRange()) -> Iterator[Tuple[int, str]]:
+    """(line number, text without the line break) for each line of a UTF-8 file
+    (or of its `lines`), read lazily."""
+    with _existing(path).open("rb") as file_:
+        file_.seek(lines.offset)
+        for number, data in islice(enumerate(file_, start=lines.first), lines.count):
             offset = len(BOM) if number == 1 and data.startswith(BOM) else 0
             yield number, _decode(data[offset:], path, number, offset).rstrip("\r\n")
 
 
-def iter_jsonl(path: PathLike) -> Iterator[Tuple[int, Any]]:
-    """(line number, parsed value) for each non-blank line of a JSONL file.
+def iter_jsonl(path: PathLike, lines: LineRange = LineRange()) -> Iterator[Tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of a JSONL file (or of its `lines`).
 
     Invalid JSON raises DataError with the file and line."""
-    for number, line in iter_lines(path):
+    for number, line in iter_lines(path, lines):
         if not line.strip():
             continue
         try:
@@ -120,11 +145,16 @@ def atomic_folder(path: PathLike) -> Iterator[Path]:
         raise
 
 
+def json_line(value: Any) -> str:
+    """One line of JSONL output: UTF-8 text, not ASCII-escaped, with its line break."""
+    return json.dumps(value, ensure_ascii=False) + "\n"
+
+
 @contextmanager
 def jsonl_writer(path: PathLike) -> Iterator[Callable[[Any], None]]:
-    """`write(value)` appends one JSON line (UTF-8, not ASCII-escaped) to an atomic file."""
+    """`write(value)` appends one JSON line (see `json_line`) to an atomic file."""
     with atomic_write(path) as file_:
-        yield lambda value: file_.write(json.dumps(value, ensure_ascii=False) + "\n")
+        yield lambda value: file_.write(json_line(value))
 
 
 @contextmanager
