@@ -189,7 +189,7 @@ def _dataset(ray: Any, job: Dict[str, Any], shards: Dict[int, Part], extractor: 
         fn_constructor_kwargs={"model": job["model"], "input_path": job["input"], "batch_size": batch_size,
                                "gpu": num_gpus_per_actor > 0, "int8": int8},
         batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=num_actors),
+        compute=ray.data.ActorPoolStrategy(size=min(num_actors, len(rows))),  # no idle actors
         num_gpus=num_gpus_per_actor or None,
     )
 
@@ -239,7 +239,7 @@ def extract_ray(
     """Process INPUT with MODEL into the folder OUTPUT of JSONL shards on Ray Data;
     returns the number of documents done by this call (0 when OUTPUT was complete).
 
-    `address`: a running cluster ("auto", "HOST:6379", "ray://..."); None joins the
+    `address`: a running cluster ("HOST:6379", or "auto" on one of its nodes); None joins the
     Ray already initialized in this process, or starts a local instance with one CPU
     an actor. `num_actors` actors each load MODEL once, with `num_gpus_per_actor`
     GPUs; `batch_size` is nlp.pipe's. `extractor`: the actor class, ShardExtractor
