@@ -173,9 +173,10 @@ def get_relations(doc: Doc) -> List[Relation]:
     it. One whose head or tail is no longer an entity is left out with a warning.
     """
     ents = {(ent.start_char, ent.end_char): ent for ent in doc.ents}
+    n_chars = len(doc.text)  # doc.text joins every token: once, not per relation
     relations = []
     for hs, he, ts, te, label, score in _stored(doc):
-        if min(hs, ts) < 0 or max(he, te) > len(doc.text):
+        if min(hs, ts) < 0 or max(he, te) > n_chars:
             continue
         head, tail = ents.get((hs, he)), ents.get((ts, te))
         if head is None or tail is None:
