@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, List, Optional, Type
 
 import numpy
 
-from .extract import InputError, Part, _load, _Progress, folder_files, read_input
+from .extract import InputError, Part, load_pipeline, Progress, folder_files, read_input
 from .files import DataError, LineRange, atomic_write, json_line, line_ranges
 from .formats.jsonl import to_record
 
@@ -88,7 +88,7 @@ class ShardExtractor:
     into its JSONL text (or the message of its input error)."""
 
     def __init__(self, model: str, input_path: str, batch_size: int, gpu: bool, int8: bool) -> None:
-        self.nlp = _load(model, 0 if gpu else -1, int8)  # Ray shows an actor its GPUs from 0
+        self.nlp = load_pipeline(model, 0 if gpu else -1, int8)  # Ray shows an actor its GPUs from 0
         self.input_path, self.batch_size = Path(input_path), batch_size
 
     def __call__(self, batch: Dict[str, numpy.ndarray]) -> Dict[str, numpy.ndarray]:
@@ -196,7 +196,7 @@ def _dataset(ray: Any, job: Dict[str, Any], shards: Dict[int, Part], extractor: 
 
 def _write_shards(dataset: Any, output: Path, names: List[str], counts: Dict[int, int], quiet: bool) -> None:
     """Write each shard as its row comes back (once, should a retried shard come twice)."""
-    progress = _Progress(sum(counts.values()), enabled=not quiet)
+    progress = Progress(sum(counts.values()), enabled=not quiet)
     done = set()
     try:
         for row in dataset.iter_rows():

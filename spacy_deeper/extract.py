@@ -189,7 +189,7 @@ def count_documents(path: Path) -> int:
 # --- output ---------------------------------------------------------------------
 
 
-class _Progress:
+class Progress:
     """Documents done and documents a second on stderr: tqdm if present, else one line."""
 
     def __init__(self, total: int, enabled: bool):
@@ -229,7 +229,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _load(model: str, gpu_id: int, int8: bool = False) -> Any:
+def load_pipeline(model: str, gpu_id: int, int8: bool = False) -> Any:
     import spacy
 
     if gpu_id >= 0:
@@ -282,7 +282,7 @@ def run(
     total = count_documents(input_path)
     with WRITERS[format](output) as write, (atomic_write(html) if html else nullcontext()) as page:
         try:
-            nlp = _load(model, gpu_id, int8)
+            nlp = load_pipeline(model, gpu_id, int8)
         except InputError:
             raise
         except Exception as err:  # spaCy raises OSError, ValueError, KeyError, ... here
@@ -291,7 +291,7 @@ def run(
             from .visualize import HtmlWriter
 
             html_writer = HtmlWriter(page, options={"title": f"{input_path.name}: {model}"})
-        progress = _Progress(total, enabled=not quiet)
+        progress = Progress(total, enabled=not quiet)
         docs = nlp.pipe(read_input(input_path), as_tuples=True, batch_size=batch_size, n_process=n_process)
         try:
             for doc, context in docs:

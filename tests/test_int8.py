@@ -52,9 +52,9 @@ def test_int8_does_not_change_training(trained_path):
 
 
 def test_extract_int8_flag(trained_path, tmp_path):
-    from spacy_deeper.extract import _load, main
+    from spacy_deeper.extract import load_pipeline, main
 
-    nlp = _load(str(trained_path), -1, int8=True)
+    nlp = load_pipeline(str(trained_path), -1, int8=True)
     assert nlp.get_pipe("deeper_joint").model.get_ref("net").shims[0].int8
     source = tmp_path / "in.txt"
     source.write_text("John Wilkes Booth shot Lincoln in Washington .\n", encoding="utf8")
