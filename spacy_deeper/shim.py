@@ -35,8 +35,7 @@ class AveragingPyTorchShim(PyTorchShim):
     def predict(self, inputs: ArgsKwargs):
         if not self.int8:
             return super().predict(inputs)
-        if self.device.type != "cpu":
-            raise ValueError("int8 prediction runs on the CPU only: set int8 = false to predict on a GPU.")
+        check_int8_device(self.device.type)
         with torch.no_grad(), warnings.catch_warnings():
             # torch 2.13 marks the quantized tensor factories its int8 layers call deprecated.
             warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
@@ -64,6 +63,12 @@ class AveragingPyTorchShim(PyTorchShim):
             yield
         finally:
             self._model.load_state_dict(backup)
+
+
+def check_int8_device(device_type: str) -> None:
+    """int8 layers run on the CPU only: a clear error for any other device."""
+    if device_type != "cpu":
+        raise ValueError("int8 prediction runs on the CPU only: set int8 = false to predict on a GPU.")
 
 
 def int8_copy(module: torch.nn.Module, keep_float: Callable[[str], bool] = lambda name: False) -> torch.nn.Module:

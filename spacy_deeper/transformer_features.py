@@ -129,8 +129,9 @@ class FrozenEncoder:
         int8_model (CPU only)."""
         tokenizer, model = self.load(device)
         if int8:
-            if device != "cpu":
-                raise ValueError("int8 prediction runs on the CPU only: set int8 = false to predict on a GPU.")
+            from .shim import check_int8_device
+
+            check_int8_device(device)
             model = self.int8_model()
         torch = self._torch
         out = [numpy.zeros((self.n_states, len(doc), self.width), dtype="float32") for doc in docs]
