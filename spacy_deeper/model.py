@@ -78,6 +78,7 @@ def build_deeper_joint(
     rel_hidden: int = 128,
     rnn_dropout: float = 0.35,
     rel_dropout: float = 0.5,
+    rel_bilinear: bool = False,
     max_length: int = 128,
     int8: bool = False,
 ) -> Model:
@@ -87,7 +88,8 @@ def build_deeper_joint(
     (spacy_deeper.pipe.DEFAULT_MODEL) and the torch net takes them as its NetSettings.
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
-    are processed in windows of max_length tokens. int8: predict on the CPU with the
+    are processed in windows of max_length tokens. rel_bilinear adds a full bilinear
+    term to the relation scorer (not in the paper). int8: predict on the CPU with the
     RNN and linear layers dynamically quantized to int8, and those of a frozen encoder in
     tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """
@@ -96,7 +98,7 @@ def build_deeper_joint(
     settings = NetSettings(
         rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
-        rnn_dropout=rnn_dropout, rel_dropout=rel_dropout,
+        rnn_dropout=rnn_dropout, rel_dropout=rel_dropout, rel_bilinear=rel_bilinear,
     )
     net = DeeperJointNet(settings)
     # Token feature layers with an int8 mode (the frozen encoder of FrozenTransformer.v1) follow

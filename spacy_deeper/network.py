@@ -123,9 +123,14 @@ class MultiHeadSelection(nn.Module):
     them to a logit per relation type. The linear layer is applied term by term
     (head part, tail part, cosine weight, DistMult mixing) so no (n, n, 2d) tensor
     is ever built; the result is the same as on the concatenation.
+
+    bilinear (not in the paper): add a full bilinear term g_i^T U_k g_j per relation
+    type, as a biaffine scorer has (Dozat & Manning 2017; Nguyen & Verspoor 2019).
+    DistMult is symmetric in i and j; U_k is not, so the pair's direction can interact
+    with what the two tokens are. U starts at zero: the scorer starts as the paper's.
     """
 
-    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float):
+    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, bilinear: bool = False):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         self.project = nn.Linear(n_in, hidden)
@@ -134,17 +139,21 @@ class MultiHeadSelection(nn.Module):
         self.tail_out = nn.Linear(hidden, n_rels, bias=False)
         self.cos_out = nn.Parameter(torch.zeros(n_rels))
         self.dm_out = nn.Linear(n_rels, n_rels, bias=False)
+        self.bilinear = nn.Parameter(torch.zeros(n_rels, hidden, hidden)) if bilinear else None
 
     def forward(self, h: Tensor) -> Tensor:
         """h: (batch, n, n_in) -> logits (batch, n, n, n_rels), [b, i, j] = head i, tail j."""
         g = torch.tanh(self.project(self.dropout(h)))
         cos, dm = pair_features(g, self.distmult)
-        return (
+        logits = (
             self.head_out(g)[:, :, None, :]
             + self.tail_out(g)[:, None, :, :]
             + cos[..., None] * self.cos_out
             + self.dm_out(dm)
         )
+        if self.bilinear is not None:
+            logits = logits + torch.einsum("bike,bje->bijk", torch.einsum("bid,kde->bike", g, self.bilinear), g)
+        return logits
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,7 @@ class NetSettings:
     rel_hidden: int  # the relation scorer's projection
     rnn_dropout: float  # before each BiRNN stack
     rel_dropout: float  # before the relation scorer
+    rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -206,7 +216,7 @@ class DeeperJointNet(nn.Module):
         self.re_rnn = BiRNN(self.shared.n_out, hidden, hp.n_re, cell, drop)
         self.tag_embed = nn.Embedding(n_tags, hp.tag_embed_size)
         self.relations = MultiHeadSelection(
-            self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout
+            self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout, hp.rel_bilinear
         )
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)

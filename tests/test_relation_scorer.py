@@ -40,3 +40,25 @@ def test_scorer_equals_one_linear_layer_over_the_concatenation():
     assert logits[b, i, j].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
     # Direction matters: (i, j) and (j, i) differ.
     assert not torch.allclose(logits[b, i, j], logits[b, j, i])
+
+
+def test_bilinear_term_by_loop_and_its_zero_start():
+    torch.manual_seed(1)
+    plain = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0).eval()
+    scorer = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=True).eval()
+    scorer.load_state_dict({**plain.state_dict(), "bilinear": torch.zeros(3, 4, 4)})
+    h = torch.randn(2, 6, 5)
+    # U starts at zero, so the scorer starts as the paper's.
+    assert torch.equal(scorer(h), plain(h))
+    with torch.no_grad():
+        scorer.bilinear.normal_()
+    logits = scorer(h)
+    g = torch.tanh(scorer.project(h))
+    for b, i, j in [(0, 0, 1), (1, 2, 4), (1, 4, 2)]:
+        extra = [sum(g[b, i, d] * scorer.bilinear[k, d, e] * g[b, j, e] for d in range(4) for e in range(4)).item()
+                 for k in range(3)]
+        expected = [p + x for p, x in zip(plain(h)[b, i, j].tolist(), extra)]
+        assert logits[b, i, j].tolist() == pytest.approx(expected, abs=1e-5)
+    # Unlike DistMult, the bilinear term tells (i, j) from (j, i) beyond the head / tail parts.
+    sym = (logits - plain(h)) - (logits - plain(h)).transpose(1, 2)
+    assert sym.abs().max() > 1e-3
