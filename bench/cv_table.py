@@ -77,8 +77,8 @@ def summarize(paths: Sequence[Path]) -> Dict[str, Any]:
     return summary
 
 
-def render(summary: Dict[str, Any]) -> str:
-    paper = PAPER["ade"]
+def render(summary: Dict[str, Any], dataset: str = "ade") -> str:
+    paper = PAPER[dataset]
     rows = []
     for name, (task, average) in F1_SCORES.items():
         entry = summary[name]
@@ -94,7 +94,7 @@ def render(summary: Dict[str, Any]) -> str:
             ]
         )
     header = ["Task", "Scope", "F1 mean", "F1 std", f"{PAPER_NAME} F1"]
-    return f"### {summary['n_folds']} folds\n\n" + markdown_table(header, rows) + "\n"
+    return f"### {summary['n_folds']} runs ({dataset})\n\n" + markdown_table(header, rows) + "\n"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -109,6 +109,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--expect", type=int, default=10, help="folds expected; fewer gives a warning (default: 10)"
     )
+    parser.add_argument(
+        "--dataset", choices=sorted(PAPER), default="ade", help="whose paper numbers to show (default: ade)"
+    )
     args = parser.parse_args(argv)
     paths = expand(args.patterns)
     try:
@@ -122,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f"warning: {summary['n_folds']} folds found ({found}), expected {args.expect}",
             file=sys.stderr,
         )
-    print(render(summary), end="")
+    print(render(summary, args.dataset), end="")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf8")

@@ -163,6 +163,13 @@ def test_cv_summary(tmp_path):
         "| RE+ | micro | 70.00 | 10.00 | - |",
         "| RE+ | macro | 84.00 | 4.00 | 83.74 |",
     ]
+    # CoNLL04 seeds: the same summary next to the paper's CoNLL04 numbers.
+    assert table_lines(cv_table.render(summary, "conll04"))[2:] == [
+        "| NER | micro | 90.00 | 0.00 | 89.78 |",
+        "| NER | macro | 90.00 | 2.00 | 87.00 |",
+        "| RE+ | micro | 70.00 | 10.00 | 71.08 |",
+        "| RE+ | macro | 84.00 | 4.00 | 72.63 |",
+    ]
 
 
 def test_cv_expand_orders_folds_numerically_and_dedupes(tmp_path):
