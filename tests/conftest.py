@@ -31,3 +31,15 @@ def predictions(docs):
         )
         for doc in docs
     ]
+
+
+def tiny_vectors(folder):
+    """A stand-in for corpus/vectors/glove50, which the configs with GloVe read: a pipeline
+    folder with one 4-wide vector, keyed by LOWER."""
+    import numpy
+    from spacy.vectors import Vectors
+
+    nlp = spacy.blank("en")
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=numpy.ones((1, 4), dtype="float32"), keys=["the"], attr="LOWER")
+    nlp.to_disk(folder / "vectors")
+    return folder / "vectors"

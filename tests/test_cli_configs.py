@@ -16,7 +16,7 @@ from spacy.util import load_config, load_model_from_config
 from spacy.vectors import Vectors
 from thinc.api import Config
 
-from conftest import gold_docs
+from conftest import gold_docs, tiny_vectors
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.cfg"))
 DATA = Path(__file__).parent / "data"
@@ -27,14 +27,6 @@ CONLL04 = Path(__file__).resolve().parent.parent / "configs" / "conll04.cfg"
 def test_spacy_debug_config_passes(config, tmp_path):
     # `spacy debug config` exits (SystemExit) on a config that does not validate unfilled.
     debug_config(config, overrides={"paths.train": str(tmp_path / "train.spacy"), "paths.dev": str(tmp_path / "dev.spacy")})
-
-
-def tiny_vectors(folder: Path) -> Path:
-    """A stand-in for corpus/vectors/glove50, which conll04.cfg reads."""
-    nlp = spacy.blank("en")
-    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=numpy.ones((1, 4), dtype="float32"), keys=["the"], attr="LOWER")
-    nlp.to_disk(folder / "vectors")
-    return folder / "vectors"
 
 
 def with_labels_file(config: Path, labels: Path, out: Path) -> Path:
