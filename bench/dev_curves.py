@@ -4,7 +4,7 @@ the best step per run and the mean of the best over the seeds of each variant.
     python -m bench.dev_curves VARIANT=RUN_DIR[,RUN_DIR...] [...] [--markdown FILE]
 
 Each RUN_DIR holds the `train.log` that scripts/train.sh writes (spaCy's console table:
-epoch, step, loss, ENTS_F, REL_MICRO_F, SCORE). The score is spaCy's weighted score
+epoch, step, one loss column per trained component, ENTS_F, REL_MICRO_F, SCORE). The score is spaCy's weighted score
 (0.5 NER + 0.5 RE+ micro F1), the one model-best is chosen by.
 """
 import argparse
@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-ROW = re.compile(r"^\s*\d+\s+(\d+)\s+[\d.]+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+# Epoch, step, the losses (one column per trained component: a transformer adds one), then the
+# last three columns: ENTS_F, REL_MICRO_F, SCORE.
+ROW = re.compile(r"^\s*\d+\s+(\d+)\s+(?:[\d.]+\s+)+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
 
 Curve = List[Tuple[int, float, float, float]]  # (step, NER micro F1, RE+ micro F1, score)
 

@@ -29,3 +29,13 @@ def test_a_file_without_rows_is_an_error(tmp_path, capsys):
     (tmp_path / "r" / "train.log").write_text("no table here\n", encoding="utf8")
     assert dev_curves.main([f"x={tmp_path / 'r'}"]) == 1
     assert "no evaluation rows" in capsys.readouterr().err
+
+
+def test_a_transformer_adds_a_loss_column(tmp_path):
+    log = (
+        "E    #       LOSS TRANS...  LOSS DEEPE...  ENTS_F  REL_MICRO_F  SCORE\n"
+        "  1     200        2296.72       34842.44   37.43         0.00    0.19\n"
+        " 10    1600         430.01        1658.40   81.44        60.68    0.71\n"
+    )
+    (tmp_path / "train.log").write_text(log, encoding="utf8")
+    assert dev_curves.read_curve(tmp_path / "train.log") == [(200, 37.43, 0.0, 0.19), (1600, 81.44, 60.68, 0.71)]
