@@ -47,9 +47,12 @@ def test_the_net_takes_the_architectures_settings_and_has_no_defaults_of_its_own
 
 
 def test_the_defaults_are_the_papers_settings():
-    """configs/conll04.cfg writes out the paper's settings (Crone 2020) for the model."""
+    """configs/conll04.cfg writes out the paper's settings (Crone 2020) for the model, and the one
+    addition it makes, the bilinear relation scorer, is off by default (the paper's scorer)."""
     paper = Config().from_disk(CONFIGS / "conll04.cfg", interpolate=False)["components"]["deeper_joint"]["model"]
     filled = filled_default_model()
-    assert {name: value for name, value in paper.items() if name != "tok2vec"} == {
-        name: filled[name] for name in paper if name != "tok2vec"
+    beyond_the_paper = {"tok2vec", "rel_bilinear"}
+    assert {name: value for name, value in paper.items() if name not in beyond_the_paper} == {
+        name: filled[name] for name in paper if name not in beyond_the_paper
     }
+    assert paper["rel_bilinear"] is True and filled["rel_bilinear"] is False
