@@ -130,7 +130,7 @@ class MultiHeadSelection(nn.Module):
     with what the two tokens are. U starts at zero: the scorer starts as the paper's.
     """
 
-    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, bilinear: bool = False):
+    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, bilinear: bool):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         self.project = nn.Linear(n_in, hidden)

@@ -23,7 +23,7 @@ def test_pair_features_by_hand():
 
 def test_scorer_equals_one_linear_layer_over_the_concatenation():
     torch.manual_seed(0)
-    scorer = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0).eval()
+    scorer = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=False).eval()
     with torch.no_grad():
         scorer.cos_out.normal_()
     h = torch.randn(2, 6, 5)
@@ -44,7 +44,7 @@ def test_scorer_equals_one_linear_layer_over_the_concatenation():
 
 def test_bilinear_term_by_loop_and_its_zero_start():
     torch.manual_seed(1)
-    plain = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0).eval()
+    plain = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=False).eval()
     scorer = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=True).eval()
     scorer.load_state_dict({**plain.state_dict(), "bilinear": torch.zeros(3, 4, 4)})
     h = torch.randn(2, 6, 5)
