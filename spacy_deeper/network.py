@@ -152,7 +152,7 @@ class MultiHeadSelection(nn.Module):
             + self.dm_out(dm)
         )
         if self.bilinear is not None:
-            logits = logits + torch.einsum("bike,bje->bijk", torch.einsum("bid,kde->bike", g, self.bilinear), g)
+            logits = logits + torch.einsum("bid,kde,bje->bijk", g, self.bilinear, g)
         return logits
 
 

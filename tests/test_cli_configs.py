@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy
 import pytest
 import spacy
 from spacy.cli.debug_config import debug_config
@@ -13,7 +12,6 @@ from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config, load_model_from_config
-from spacy.vectors import Vectors
 from thinc.api import Config
 
 from conftest import gold_docs, tiny_vectors

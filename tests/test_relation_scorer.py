@@ -46,9 +46,12 @@ def test_bilinear_term_by_loop_and_its_zero_start():
     torch.manual_seed(1)
     plain = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=False).eval()
     scorer = MultiHeadSelection(n_in=5, hidden=4, n_rels=3, dropout=0.0, bilinear=True).eval()
-    scorer.load_state_dict({**plain.state_dict(), "bilinear": torch.zeros(3, 4, 4)})
+    # The same weights as `plain` but for U, which keeps the value the constructor gave it.
+    missing = scorer.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing == ["bilinear"]
     h = torch.randn(2, 6, 5)
     # U starts at zero, so the scorer starts as the paper's.
+    assert torch.equal(scorer.bilinear, torch.zeros(3, 4, 4))
     assert torch.equal(scorer(h), plain(h))
     with torch.no_grad():
         scorer.bilinear.normal_()
