@@ -57,9 +57,15 @@ def _casing_forward(model: Model, docs: List[Doc], is_train: bool):
 
 
 @registry.architectures("spacy_deeper.StaticVectors.v1")
-def build_static_vectors(width: int = 50, attr: str = "LOWER", dropout: float = 0.0) -> Model[List[Doc], List[Floats2d]]:
+def build_static_vectors(
+    width: int = 50, attr: str = "LOWER", dropout: float = 0.0, word_dropout: float = 0.0
+) -> Model[List[Doc], List[Floats2d]]:
     """The vocab's static vectors (`[initialize] vectors`), looked up by `attr`, frozen,
     through a learned linear projection to `width`; tokens without a vector get zeros.
+
+    In training, `dropout` zeroes input dimensions and `word_dropout` whole tokens' vectors
+    (Lample et al. 2016's word dropout): a dropped token looks like a word without a
+    vector, as unseen words do at test time.
 
     The attribute is part of the layer's config, not read from the vectors table:
     spaCy 3.8 does not save the `--attr` of `spacy init vectors` with default-mode
@@ -73,7 +79,7 @@ def build_static_vectors(width: int = 50, attr: str = "LOWER", dropout: float = 
         _static_vectors_forward,
         init=_static_vectors_init,
         params={"W": None},
-        attrs={"attr": IDS[attr.upper()], "attr_name": attr.upper(), "dropout": dropout},
+        attrs={"attr": IDS[attr.upper()], "attr_name": attr.upper(), "dropout": dropout, "word_dropout": word_dropout},
         dims={"nO": width, "nM": None},
     )
 
@@ -105,6 +111,9 @@ def _static_vectors_forward(model: Model, docs: List[Doc], is_train: bool):
     V[ops.asarray1i(rows) < 0] = 0.0
     if is_train and model.attrs["dropout"] > 0:
         V *= ops.get_dropout_mask((V.shape[1],), model.attrs["dropout"])
+    if is_train and model.attrs["word_dropout"] > 0:
+        # Not get_dropout_mask: it rescales the kept rows, and a kept word should look as at test time.
+        V[ops.xp.random.uniform(size=V.shape[0]) < model.attrs["word_dropout"]] = 0.0
     Y = ops.gemm(V, W, trans2=True)
 
     def backprop(dYs: List[Floats2d]) -> List[Doc]:

@@ -78,6 +78,31 @@ def test_static_vectors_look_up_by_their_attribute_after_a_save(tmp_path):
     numpy.testing.assert_allclose(layer.get_grad("W"), numpy.ones((3, 1)) * (2 * data[0] + data[1])[None, :], rtol=1e-6)
 
 
+def test_static_vectors_word_dropout_drops_whole_tokens_in_training_only():
+    """Each token's output is either its projected vector, unscaled, or all zeros (a
+    word without a vector); the gradient sums over the kept tokens only. Predictions
+    are unaffected."""
+    nlp = spacy.blank("en")
+    data = numpy.array([[1.0, 2.0], [3.0, -1.0]], dtype="float32")
+    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=["apple", "tim"], attr="LOWER")
+    layer = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3, word_dropout=0.5)
+    docs = [nlp("tim apple " * 50)]
+    layer.initialize(X=docs)
+    W = layer.get_param("W")
+    expected = numpy.array([W @ data[1 - i % 2] for i in range(100)])
+    (Y,), _ = layer(docs, is_train=False)
+    numpy.testing.assert_allclose(Y, expected, rtol=1e-6)
+    numpy.random.seed(0)
+    (Y,), backprop = layer(docs, is_train=True)
+    kept = numpy.abs(Y).sum(axis=1) > 0
+    assert 30 < kept.sum() < 70
+    numpy.testing.assert_allclose(Y[kept], expected[kept], rtol=1e-6)
+    backprop([numpy.ones_like(Y)])
+    vectors = numpy.array([data[1 - i % 2] for i in range(100)])
+    dW = numpy.ones((3, 1)) * vectors[kept].sum(axis=0)[None, :]
+    numpy.testing.assert_allclose(layer.get_grad("W"), dW, rtol=1e-5)
+
+
 def test_static_vectors_without_vectors_is_a_clear_error():
     layer = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3)
     with pytest.raises(ValueError, match=r"\[initialize\] vectors"):
