@@ -1,8 +1,9 @@
 """`extract --engine ray`: the extractor on Ray Data, on this machine or a cluster.
 
 INPUT is what the local engine reads (a .txt file, a folder of .txt files, a
-.jsonl file), cut into shards: shard k is lines `k*S+1` to `(k+1)*S` of a file
-(blank lines of a .txt are skipped, as by the local engine), or files `k*S` to
+.jsonl or a .parquet file), cut into shards: shard k is lines (rows of a Parquet
+file) `k*S+1` to `(k+1)*S` of a file (blank lines of a .txt are skipped, as by
+the local engine), or files `k*S` to
 `(k+1)*S - 1` of a folder in name order, S being `shard_size`. OUTPUT is a
 folder::
 
@@ -31,7 +32,7 @@ from typing import Any, Dict, Iterator, List, Optional, Type
 import numpy
 
 from .extract import InputError, Part, load_pipeline, Progress, folder_files, read_input
-from .files import DataError, LineRange, atomic_write, json_line, line_ranges
+from .files import DataError, LineRange, atomic_write, json_line, line_ranges, parquet_row_ranges
 from .formats.jsonl import to_record
 
 JOB_FILE = "job.json"
@@ -55,7 +56,9 @@ def plan_shards(input_path: Path, shard_size: int) -> List[Part]:
         files = folder_files(input_path)
         return [files[start : start + shard_size] for start in range(0, len(files), shard_size)]
     read_input(input_path)  # the local engine's checks of the path
-    return list(line_ranges(input_path, shard_size))
+    if input_path.suffix == ".parquet":
+        return parquet_row_ranges(input_path, shard_size)
+    return line_ranges(input_path, shard_size)
 
 
 def shard_name(index: int, n_shards: int) -> str:

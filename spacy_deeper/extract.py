@@ -8,7 +8,10 @@ INPUT is one of
   is the file name;
 * a `.jsonl` file: one JSON object a line with a string field `text`; its `id`
   field, if any, is the id (the line number otherwise) and the other fields are
-  kept as `meta`.
+  kept as `meta`;
+* a `.parquet` file (needs pyarrow): one document a row, with a string column
+  `text`, as a .jsonl file's objects (`id`, else the row number from 1; the
+  other columns in `meta`, dates and times as ISO strings, decimals as strings).
 
 Input files are UTF-8, with or without a BOM; an input without documents is
 an error. OUTPUT is written in `--format` (see `spacy_deeper.formats`):
@@ -32,18 +35,20 @@ machine or a cluster (`--address`), and OUTPUT is a folder of JSONL shards with
 the jsonl records, which a rerun resumes: see `spacy_deeper.distributed`.
 """
 import argparse
+import datetime
+import decimal
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .files import DataError, LineRange, atomic_write, iter_jsonl, iter_lines, read_text, sigterm_as_exit
+from .files import DataError, LineRange, atomic_write, iter_jsonl, iter_lines, iter_parquet, read_text, sigterm_as_exit
 from .formats import WRITERS
 from .relations import register_extensions
 
 Record = Tuple[str, Dict[str, Any]]  # text, context: {"id": ..., "meta": {...}}
-Part = Union[LineRange, Sequence[Path]]  # some lines of a .txt or .jsonl INPUT, or some files of a folder
+Part = Union[LineRange, Sequence[Path]]  # some lines (rows) of a .txt, .jsonl or .parquet INPUT, or some files of a folder
 PROG = "python -m spacy_deeper extract"
 
 
@@ -62,8 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         "input",
         metavar="INPUT",
         type=Path,
-        help=".txt file (one document a line), folder of .txt files (one document a file) "
-        "or .jsonl file (objects with a 'text' field)",
+        help=".txt file (one document a line), folder of .txt files (one document a file), "
+        ".jsonl file (objects with a 'text' field) or .parquet file (a 'text' column)",
     )
     parser.add_argument(
         "output", metavar="OUTPUT", type=Path, help="file to write (a new or empty folder with --format brat)"
@@ -91,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     ray = parser.add_argument_group("--engine ray")
     ray.add_argument("--address", help="Ray cluster to join, e.g. HOST:6379 or auto (default: start Ray on this machine)")
     ray.add_argument("--num-actors", type=_positive, help="actors, each with the pipeline loaded once (default 2)")
-    ray.add_argument("--shard-size", type=_positive, help="input lines (files of a folder) a shard (default 1000)")
+    ray.add_argument("--shard-size", type=_positive, help="input lines (Parquet rows, files of a folder) a shard (default 1000)")
     ray.add_argument("--num-gpus-per-actor", type=float, help="GPUs an actor (default 0: CPU)")
     return parser
 
@@ -144,6 +149,33 @@ def _read_jsonl(path: Path, lines: LineRange) -> Iterator[Record]:
         yield text, {"id": doc_id, "meta": record}
 
 
+def _read_parquet(path: Path, rows: LineRange) -> Iterator[Record]:
+    for number, row in iter_parquet(path, rows):
+        if "text" not in row:
+            raise DataError(path, None, f"no 'text' column (columns: {', '.join(row)})")
+        text = row.pop("text")
+        if not isinstance(text, str):
+            problem = "is null" if text is None else f"must be a string, got {type(text).__name__}"
+            raise DataError(path, None, f"row {number}: 'text' {problem}")
+        doc_id = row.pop("id", number)
+        yield text, {"id": _plain(doc_id, path, number, "id"), "meta": _plain(row, path, number, "")}
+
+
+def _plain(value: Any, path: Path, number: int, column: str) -> Any:
+    """A Parquet value as JSON can hold it: dates and times as ISO strings, decimals as strings."""
+    if isinstance(value, dict):
+        return {key: _plain(item, path, number, column or key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item, path, number, column) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime.datetime is a date
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, datetime.timedelta)):
+        return str(value)
+    raise DataError(path, None, f"row {number}: column {column!r} holds {type(value).__name__}, which JSON cannot hold")
+
+
 def _read_folder(files: Sequence[Path]) -> Iterator[Record]:
     for file in files:
         yield read_text(file), {"id": file.name, "meta": {}}
@@ -174,7 +206,9 @@ def read_input(path: Path, part: Optional[Part] = None) -> Iterator[Record]:
         return _read_jsonl(path, lines)
     if path.suffix == ".txt":
         return _read_txt(path, lines)
-    raise InputError(f"input {path}: expected a .txt file, a .jsonl file or a folder")
+    if path.suffix == ".parquet":
+        return _read_parquet(path, lines)
+    raise InputError(f"input {path}: expected a .txt file, a .jsonl file, a .parquet file or a folder")
 
 
 def count_documents(path: Path) -> int:

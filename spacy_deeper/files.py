@@ -58,7 +58,8 @@ def read_text(path: PathLike) -> str:
 @dataclass(frozen=True)
 class LineRange:
     """Lines `first` to `first + count - 1` of a file (to its end if `count` is None);
-    line `first` starts at byte `offset`. The default is the whole file."""
+    line `first` starts at byte `offset`. The default is the whole file. For a Parquet
+    file the lines are its rows, counted from 1 (`offset` is unused)."""
 
     first: int = 1
     offset: int = 0
@@ -98,6 +99,47 @@ def iter_jsonl(path: PathLike, lines: LineRange = LineRange()) -> Iterator[Tuple
         except json.JSONDecodeError as err:
             raise DataError(path, number, f"invalid JSON ({err.msg} at column {err.colno})") from None
         yield number, value
+
+
+def _parquet_file(path: PathLike) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(path, None, 'reading Parquet needs pyarrow: python -m pip install "spacy-deeper[parquet]"') from None
+    try:
+        return pq.ParquetFile(_existing(path))
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(path, None, f"not a readable Parquet file ({err})") from None
+
+
+def parquet_row_ranges(path: PathLike, size: int) -> List[LineRange]:
+    """The rows of a Parquet file in consecutive ranges of `size` rows (the last may be shorter)."""
+    n_rows = _parquet_file(path).metadata.num_rows
+    return [LineRange(first, 0, size) for first in range(1, n_rows + 1, size)]
+
+
+def iter_parquet(path: PathLike, rows: LineRange = LineRange(), batch_size: int = 1024) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """(row number from 1, the row as a dict of plain Python values) for each row of a
+    Parquet file (or of its `rows`), read lazily, one record batch of the row groups that
+    hold the range at a time."""
+    file_ = _parquet_file(path)
+    first, last = rows.first, float("inf") if rows.count is None else rows.first + rows.count - 1
+    groups, number, start = [], 1, 1  # the row groups that overlap [first, last]; the first row of the first
+    for index in range(file_.metadata.num_row_groups):
+        end = start + file_.metadata.row_group(index).num_rows - 1
+        if end >= first and start <= last:
+            number = start if not groups else number
+            groups.append(index)
+        start = end + 1
+    if not groups:
+        return
+    for batch in file_.iter_batches(batch_size=batch_size, row_groups=groups):
+        for row in batch.to_pylist():
+            if number > last:
+                return
+            if number >= first:
+                yield number, row
+            number += 1
 
 
 def _hidden_next_to(path: Path) -> Dict[str, str]:

@@ -152,3 +152,66 @@ def test_sigterm_removes_the_temporary_files(trained_path, texts, tmp_path):
         proc.kill()
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
+
+
+# ---------------------------------------------------------------- Parquet input
+
+
+def write_parquet(path, columns, row_group_size=3):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path, row_group_size=row_group_size)
+    return path
+
+
+def test_parquet_row_ranges_read_what_slicing_reads(tmp_path):
+    """Every range of rows, across row groups of 3 and record batches of 2, holds the rows
+    that slicing the whole column gives (the oracle), numbered from 1."""
+    from spacy_deeper.files import LineRange, iter_parquet, parquet_row_ranges
+
+    path = write_parquet(tmp_path / "rows.parquet", {"text": [f"t{i}" for i in range(10)]})
+    for first in range(1, 12):
+        for count in (1, 2, 4, 7, None):
+            got = [(n, row["text"]) for n, row in iter_parquet(path, LineRange(first, 0, count), batch_size=2)]
+            stop = None if count is None else first - 1 + count
+            assert got == [(n, f"t{n - 1}") for n in range(1, 11)][first - 1 : stop]
+    ranges = parquet_row_ranges(path, 4)
+    assert [(r.first, r.count) for r in ranges] == [(1, 4), (5, 4), (9, 4)]
+
+
+def test_parquet_input_gives_the_records_of_the_same_jsonl(trained_path, texts, tmp_path):
+    """The second implementation is the JSONL reader: the same documents, ids and meta
+    as a .jsonl file make; dates come out as ISO strings, a missing id as the row number."""
+    import datetime
+
+    ids, days = [f"x{i}" for i in range(len(texts))], [datetime.date(2020, 1, i + 1) for i in range(len(texts))]
+    src = write_parquet(tmp_path / "in.parquet", {"id": ids, "text": texts, "day": days})
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "text": t, "day": d.isoformat()}) + "\n" for i, t, d in zip(ids, texts, days)),
+                     encoding="utf8")
+    assert extract(trained_path, src, tmp_path / "p.jsonl").returncode == 0
+    assert extract(trained_path, jsonl, tmp_path / "j.jsonl").returncode == 0
+    assert (tmp_path / "p.jsonl").read_text(encoding="utf8") == (tmp_path / "j.jsonl").read_text(encoding="utf8")
+    assert read_jsonl(tmp_path / "p.jsonl")[1]["meta"] == {"day": "2020-01-02"}
+    src = write_parquet(tmp_path / "no_ids.parquet", {"text": texts})
+    assert extract(trained_path, src, tmp_path / "n.jsonl").returncode == 0
+    assert [row["id"] for row in read_jsonl(tmp_path / "n.jsonl")] == [1, 2, 3, 4]
+
+
+def test_bad_parquet_input_names_the_file_and_row(tmp_path, capsys):
+    from spacy_deeper.extract import main
+
+    cases = [
+        (write_parquet(tmp_path / "null.parquet", {"text": ["Fine.", "Fine.", "Fine.", None]}), "row 4: 'text' is null"),
+        (write_parquet(tmp_path / "int.parquet", {"text": [1, 2]}), "row 1: 'text' must be a string, got int"),
+        (write_parquet(tmp_path / "none.parquet", {"body": ["Fine."]}), "no 'text' column (columns: body)"),
+        (write_parquet(tmp_path / "bytes.parquet", {"text": ["Fine."], "raw": [b"\x00"]}), "row 1: column 'raw' holds bytes"),
+    ]
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet", encoding="utf8")
+    cases.append((broken, "not a readable Parquet file"))
+    for src, message in cases:
+        out = tmp_path / "out.jsonl"
+        assert main(["no-model-needed", str(src), str(out), "--quiet"]) == 1
+        assert f"{src}: {message}" in capsys.readouterr().err and not out.exists()

@@ -67,6 +67,18 @@ def test_folder_input_gives_the_local_records(cluster, trained_path, texts, tmp_
         extract_ray(str(trained_path), folder, out, shard_size=4, quiet=True)
 
 
+def test_parquet_input_gives_the_local_records(cluster, trained_path, texts, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": texts, "n": list(range(len(texts)))}), src, row_group_size=4)
+    out = tmp_path / "out"
+    assert extract_ray(str(trained_path), src, out, num_actors=2, shard_size=3, quiet=True) == 10
+    assert sorted(path.name for path in out.glob("shard-*.jsonl")) == [f"shard-0000{i}.jsonl" for i in range(4)]
+    assert shard_lines(out) == local_lines(trained_path, src, tmp_path)
+
+
 def test_a_killed_run_resumes(cluster, trained_path, texts, tmp_path):
     """Kill the driver (kill -9) once some shards are written, then run again: every
     document exactly once, as the local engine writes it; finished shards are not redone."""
