@@ -33,10 +33,8 @@ for k in "${folds[@]}"; do
         "$python" -m spacy_deeper convert assets/ade/ade.jsonl corpus/ade --ade-folds
     fi
     echo "=== ADE fold $k ==="
-    PYTHON=$python bash "$here/train.sh" "$config" "training/$name/fold$k" \
-        "$corpus/train.spacy" "$corpus/dev.spacy" "$gpu_id" "$seed" "$max_steps"
-    mkdir -p metrics
     # shellcheck disable=SC2086  # EVAL_FLAGS is a list of flags
-    "$python" -m spacy evaluate "training/$name/fold$k/model-best" "$corpus/test.spacy" \
-        --output "metrics/${name}_fold$k.json" --gpu-id "$gpu_id" $eval_flags
+    PYTHON=$python bash "$here/train_and_score.sh" "$config" "training/$name/fold$k" "$corpus/train.spacy" \
+        "$corpus/dev.spacy" "$corpus/test.spacy" model-best "$gpu_id" "$seed" "$max_steps" "metrics/${name}_fold$k.json" \
+        $eval_flags
 done

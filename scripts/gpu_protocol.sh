@@ -12,7 +12,7 @@
 # the vectors (spacy project run convert / vectors). OUT_DIR (default training/gpu) gets
 # one folder per run, metrics/*.json, the two tables and log.txt.
 #
-# The protocol of `spacy project run seeds` and `ade-cv`, only run in parallel; with GPU_ID=-1
+# The protocol of `spacy project run seeds` and `ade-cv` (scripts/train_and_score.sh a run), only in parallel; with GPU_ID=-1
 # and a small MAX_STEPS it runs on the CPU, which checks the plumbing (tests do not run it).
 set -euo pipefail
 out=${1:-training/gpu}
@@ -35,10 +35,8 @@ fi
 #   one_run NAME CONFIG TRAIN DEV TEST MODEL(model-last|model-best) SEED
 one_run() {
     local name=$1 config=$2 train=$3 dev=$4 test=$5 model=$6 seed=$7
-    PYTHON=$python bash scripts/train.sh "$config" "$out/$name" "$train" "$dev" "$gpu_id" "$seed" "$max_steps" \
-        > "$out/$name.log" 2>&1 \
-    && "$python" -m spacy evaluate "$out/$name/$model" "$test" --gold-preproc --gpu-id "$gpu_id" \
-        --output "$out/metrics/$name.json" >> "$out/$name.log" 2>&1 \
+    PYTHON=$python bash scripts/train_and_score.sh "$config" "$out/$name" "$train" "$dev" "$test" "$model" \
+        "$gpu_id" "$seed" "$max_steps" "$out/metrics/$name.json" --gold-preproc > "$out/$name.log" 2>&1 \
     && echo "done $name after $(( $(date +%s) - start )) s" || echo "FAILED $name (see $out/$name.log)"
 }
 export -f one_run

@@ -7,11 +7,8 @@
 set -euo pipefail
 config=$1 gpu_id=$2 max_steps=$3
 shift 3
-python=${PYTHON:-python}
-mkdir -p metrics/seeds
 for seed in "$@"; do
-    out=training/seeds/${config}_seed${seed}
-    bash scripts/train.sh "configs/${config}.cfg" "$out" corpus/conll04/train_dev.spacy corpus/conll04/dev.spacy "$gpu_id" "$seed" "$max_steps"
-    "$python" -m spacy evaluate "$out/model-last" corpus/conll04/test.spacy --gold-preproc --gpu-id "$gpu_id" \
-        --output "metrics/seeds/${config}_seed${seed}.json"
+    bash "$(dirname "$0")/train_and_score.sh" "configs/${config}.cfg" "training/seeds/${config}_seed${seed}" \
+        corpus/conll04/train_dev.spacy corpus/conll04/dev.spacy corpus/conll04/test.spacy model-last \
+        "$gpu_id" "$seed" "$max_steps" "metrics/seeds/${config}_seed${seed}.json" --gold-preproc
 done
