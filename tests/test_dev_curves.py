@@ -39,3 +39,17 @@ def test_a_transformer_adds_a_loss_column(tmp_path):
     )
     (tmp_path / "train.log").write_text(log, encoding="utf8")
     assert dev_curves.read_curve(tmp_path / "train.log") == [(200, 37.43, 0.0, 0.19), (1600, 81.44, 60.68, 0.71)]
+
+
+def test_the_window_mean_is_over_the_steps_in_it_then_over_the_runs(tmp_path, capsys):
+    for seed, log in (("s0", LOG), ("s1", LOG.replace("72.90        37.20", "74.90        41.20"))):
+        (tmp_path / seed).mkdir()
+        (tmp_path / seed / "train.log").write_text(log, encoding="utf8")
+    assert dev_curves.main(["v=" + ",".join(str(tmp_path / s) for s in ("s0", "s1")), "--window", "600", "800"]) == 0
+    out = capsys.readouterr().out
+    # steps 600 and 800: s0 (73.85 + 72.90) / 2 = 73.375, s1 (73.85 + 74.90) / 2 = 74.375, mean 73.875;
+    # RE+ s0 (37.05 + 37.20) / 2 = 37.125, s1 (37.05 + 41.20) / 2 = 39.125, mean 38.125
+    assert "mean over steps 600-800: NER | RE+ |" in out
+    assert out.splitlines()[2].endswith(" 73.88 | 38.12 |")
+    assert dev_curves.main([f"v={tmp_path / 's0'}", "--window", "900", "1000"]) == 1
+    assert "no evaluation between steps 900 and 1000" in capsys.readouterr().err
