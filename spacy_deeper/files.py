@@ -128,7 +128,8 @@ def iter_parquet(path: PathLike, rows: LineRange = LineRange(), batch_size: int 
     for index in range(file_.metadata.num_row_groups):
         end = start + file_.metadata.row_group(index).num_rows - 1
         if end >= first and start <= last:
-            number = start if not groups else number
+            if not groups:
+                number = start
             groups.append(index)
         start = end + 1
     if not groups:

@@ -50,14 +50,14 @@ def test_the_defaults_are_the_papers_settings():
     """configs/conll04.cfg writes out the paper's settings (Crone 2020) for the model and the
     component; its two changes, the bilinear relation scorer and BILUO tags, are off by default
     (the paper's scorer and BIO tags)."""
-    paper = Config().from_disk(CONFIGS / "conll04.cfg", interpolate=False)["components"]["deeper_joint"]["model"]
+    component = Config().from_disk(CONFIGS / "conll04.cfg", interpolate=False)["components"]["deeper_joint"]
+    paper = component["model"]
     filled = filled_default_model()
     beyond_the_paper = {"tok2vec", "rel_bilinear"}
     assert {name: value for name, value in paper.items() if name not in beyond_the_paper} == {
         name: filled[name] for name in paper if name not in beyond_the_paper
     }
     assert paper["rel_bilinear"] is True and filled["rel_bilinear"] is False
-    component = Config().from_disk(CONFIGS / "conll04.cfg", interpolate=False)["components"]["deeper_joint"]
     factory = spacy.Language.get_factory_meta("deeper_joint").default_config
     assert {name: component[name] for name in ("lambda_r", "threshold")} == {name: factory[name] for name in ("lambda_r", "threshold")}
     assert component["tag_scheme"] == "BILUO" and factory["tag_scheme"] == "BIO"
