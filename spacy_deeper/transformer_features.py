@@ -41,18 +41,22 @@ def build_frozen_transformer(
     window: int = 128,
     batch_size: int = 32,
     cache_size: int = 100_000,
+    n_layers: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """A frozen encoder's hidden states, scalar-mixed per token; output width is the
     encoder's hidden size. path: a Hugging Face model folder, or None for the
-    installed all-MiniLM-L6-v2. cache_size: docs kept in training (0: no cache)."""
-    encoder = FrozenEncoder(path, window=window, batch_size=batch_size, cache_size=cache_size)
+    installed all-MiniLM-L6-v2. cache_size: docs kept in training (0: no cache).
+    n_layers: run only the encoder's first n_layers layers (None: all), for speed."""
+    encoder = FrozenEncoder(path, window=window, batch_size=batch_size, cache_size=cache_size, n_layers=n_layers)
     return chain(frozen_hidden_states(encoder), scalar_mix(encoder.n_states, encoder.width))
 
 
 class FrozenEncoder:
     """A Hugging Face tokenizer and encoder, loaded on first use, run without gradients."""
 
-    def __init__(self, path: Optional[str], *, window: int, batch_size: int, cache_size: int):
+    def __init__(
+        self, path: Optional[str], *, window: int, batch_size: int, cache_size: int, n_layers: Optional[int] = None
+    ):
         if window < 1 or batch_size < 1 or cache_size < 0:
             raise ValueError(
                 f"FrozenTransformer: window and batch_size must be >= 1 and cache_size >= 0, got "
@@ -64,7 +68,11 @@ class FrozenEncoder:
             raise FileNotFoundError(f"FrozenTransformer: no Hugging Face model folder at {self.path} (no config.json).")
         config = json.loads(config_file.read_text(encoding="utf8"))
         self.width = int(config["hidden_size"])
-        self.n_states = int(config["num_hidden_layers"]) + 1  # the embeddings, then each layer
+        n_total = int(config["num_hidden_layers"])
+        if n_layers is not None and not 1 <= n_layers <= n_total:
+            raise ValueError(f"FrozenTransformer: n_layers must be between 1 and {n_total} for {self.path}, got {n_layers}.")
+        self.n_layers = n_total if n_layers is None else n_layers
+        self.n_states = self.n_layers + 1  # the embeddings, then each layer kept
         self.window, self.batch_size, self.cache_size = window, batch_size, cache_size
         self.cache: "OrderedDict[tuple, numpy.ndarray]" = OrderedDict()
         self._tokenizer = self._model = self._int8_model = None
@@ -79,7 +87,7 @@ class FrozenEncoder:
             from transformers import AutoModel, AutoTokenizer
 
             self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), use_fast=True)
-            self._model = AutoModel.from_pretrained(str(self.path)).eval()
+            self._model = _first_layers(AutoModel.from_pretrained(str(self.path)).eval(), self.n_layers)
             for param in self._model.parameters():
                 param.requires_grad_(False)
             self._torch = torch
@@ -166,6 +174,17 @@ class FrozenEncoder:
                 half = len(part) // 2
                 stack.extend([(offset + half, part[half:]), (offset, part[:half])])
         return parts
+
+
+def _first_layers(model, n_layers: int):
+    """The encoder with only its first n_layers layers (a BERT-style `encoder.layer` list)."""
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if layers is None:
+        raise ValueError(f"FrozenTransformer: n_layers needs a BERT-style encoder (encoder.layer); {type(model).__name__} has none.")
+    if n_layers < len(layers):
+        model.encoder.layer = layers[:n_layers]
+        model.config.num_hidden_layers = n_layers
+    return model
 
 
 def _is_ffn_output(name: str) -> bool:

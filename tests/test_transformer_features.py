@@ -54,6 +54,22 @@ def test_states_are_word_piece_means(encoder, hf):
     numpy.testing.assert_allclose(states, reference_states(hf, WORDS), atol=2e-4)
 
 
+def test_first_layers_are_the_full_encoders_first_states(encoder, hf):
+    """n_layers=3 keeps the embeddings and layers 1-3: the same states as the full
+    encoder's first four (a layer reads only the layers below it)."""
+    doc = Doc(spacy.blank("en").vocab, words=WORDS)
+    short = FrozenEncoder(None, window=128, batch_size=4, cache_size=0, n_layers=3)
+    (states,) = short([doc], use_cache=False)
+    assert short.n_states == 4 and states.shape == (4, len(WORDS), 384)
+    numpy.testing.assert_allclose(states, reference_states(hf, WORDS)[:4], atol=2e-4)
+
+
+@pytest.mark.parametrize("n_layers", [0, 7])
+def test_n_layers_out_of_range_is_an_error(n_layers):
+    with pytest.raises(ValueError, match=f"n_layers must be between 1 and 6 .* got {n_layers}"):
+        FrozenEncoder(None, window=128, batch_size=4, cache_size=0, n_layers=n_layers)
+
+
 def test_whitespace_token_is_zero_and_does_not_shift_others(encoder, hf):
     nlp = spacy.blank("en")
     words = ["Booth", "\n\n", "shot", "Lincoln"]
