@@ -294,15 +294,29 @@ def test_training_time_from_a_console_log(tmp_path):
         benchmark.training_time(str(tmp_path / "missing"))
 
 
-def test_benchmark_markdown_keeps_the_notes(tmp_path):
+def test_benchmark_markdown_replaces_only_its_block(tmp_path):
     path = tmp_path / "RESULTS.md"
-    benchmark.write_markdown(path, "# Tables v1\n")
-    assert path.read_text().startswith("# Tables v1\n\n" + benchmark.NOTES_MARKER)
-    path.write_text(path.read_text() + "\nA note, by hand.\n")
-    benchmark.write_markdown(path, "# Tables v2\n")
-    text = path.read_text()
-    assert text.startswith("# Tables v2\n") and "Tables v1" not in text
-    assert text.endswith(benchmark.NOTES_MARKER + "\n\nA note, by hand.\n")
+    benchmark.write_markdown(path, "## Tables v1\n")
+    assert path.read_text() == f"# Benchmarks\n\n{benchmark.GENERATED_BEGIN}\n## Tables v1\n{benchmark.GENERATED_END}\n"
+    before, after = "# Benchmarks\n\n## A dated section, by hand\n\n", "\n\n## Notes, by hand\n"
+    path.write_text(before + path.read_text().split("\n\n", 1)[1].rstrip("\n") + after)
+    benchmark.write_markdown(path, "## Tables v2\n")
+    assert path.read_text() == f"{before}{benchmark.GENERATED_BEGIN}\n## Tables v2\n{benchmark.GENERATED_END}{after}"
+
+
+def test_benchmark_markdown_refuses_a_file_without_its_block(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Written by hand\n")
+    with pytest.raises(ValueError, match="no generated block"):
+        benchmark.write_markdown(path, "## Tables\n")
+    assert path.read_text() == "# Written by hand\n"
+
+
+def test_results_md_has_one_generated_block():
+    """The repository's RESULTS.md can be regenerated without losing its hand-written sections."""
+    text = (Path(__file__).parent.parent / "benchmarks" / "RESULTS.md").read_text(encoding="utf8")
+    assert text.count(benchmark.GENERATED_BEGIN) == text.count(benchmark.GENERATED_END) == 1
+    assert text.index(benchmark.GENERATED_BEGIN) < text.index(benchmark.GENERATED_END)
 
 
 def test_unseen_entities_counts_by_surface_string(tmp_path, capsys):
