@@ -18,7 +18,7 @@
 set -euo pipefail
 gpu_id=${1:--1}
 run() { python -m spacy project run "$@" . --vars.gpu_id "$gpu_id"; }
-for config in ${CONLL04_CONFIGS:-conll04 conll04_sm conll04_minilm}; do
+for config in ${CONLL04_CONFIGS:-conll04 conll04_sm conll04_minilm conll04_minilm_lite}; do
     run train --vars.config "$config" --vars.gold_preproc true
     run evaluate --vars.config "$config"
     run threshold --vars.config "$config"
