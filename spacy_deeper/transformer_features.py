@@ -72,6 +72,7 @@ class FrozenEncoder:
         if n_layers is not None and not 1 <= n_layers <= n_total:
             raise ValueError(f"FrozenTransformer: n_layers must be between 1 and {n_total} for {self.path}, got {n_layers}.")
         self.n_layers = n_total if n_layers is None else n_layers
+        self._truncate = self.n_layers < n_total  # only then must the encoder be BERT-style
         self.n_states = self.n_layers + 1  # the embeddings, then each layer kept
         self.window, self.batch_size, self.cache_size = window, batch_size, cache_size
         self.cache: "OrderedDict[tuple, numpy.ndarray]" = OrderedDict()
@@ -87,7 +88,9 @@ class FrozenEncoder:
             from transformers import AutoModel, AutoTokenizer
 
             self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), use_fast=True)
-            self._model = _first_layers(AutoModel.from_pretrained(str(self.path)).eval(), self.n_layers)
+            self._model = AutoModel.from_pretrained(str(self.path)).eval()
+            if self._truncate:
+                self._model = _first_layers(self._model, self.n_layers)
             for param in self._model.parameters():
                 param.requires_grad_(False)
             self._torch = torch
@@ -181,9 +184,8 @@ def _first_layers(model, n_layers: int):
     layers = getattr(getattr(model, "encoder", None), "layer", None)
     if layers is None:
         raise ValueError(f"FrozenTransformer: n_layers needs a BERT-style encoder (encoder.layer); {type(model).__name__} has none.")
-    if n_layers < len(layers):
-        model.encoder.layer = layers[:n_layers]
-        model.config.num_hidden_layers = n_layers
+    model.encoder.layer = layers[:n_layers]
+    model.config.num_hidden_layers = n_layers
     return model
 
 

@@ -70,6 +70,13 @@ def test_n_layers_out_of_range_is_an_error(n_layers):
         FrozenEncoder(None, window=128, batch_size=4, cache_size=0, n_layers=n_layers)
 
 
+def test_first_layers_needs_a_bert_style_encoder():
+    import torch
+
+    with pytest.raises(ValueError, match="needs a BERT-style encoder"):
+        transformer_features._first_layers(torch.nn.Linear(2, 2), 3)
+
+
 def test_whitespace_token_is_zero_and_does_not_shift_others(encoder, hf):
     nlp = spacy.blank("en")
     words = ["Booth", "\n\n", "shot", "Lincoln"]
