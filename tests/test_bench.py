@@ -299,7 +299,7 @@ def test_benchmark_markdown_replaces_only_its_block(tmp_path):
     benchmark.write_markdown(path, "## Tables v1\n")
     assert path.read_text() == f"# Benchmarks\n\n{benchmark.GENERATED_BEGIN}\n## Tables v1\n{benchmark.GENERATED_END}\n"
     before, after = "# Benchmarks\n\n## A dated section, by hand\n\n", "\n\n## Notes, by hand\n"
-    path.write_text(before + path.read_text().split("\n\n", 1)[1].rstrip("\n") + after)
+    path.write_text(f"{before}{benchmark.GENERATED_BEGIN}\n## Tables v1\n{benchmark.GENERATED_END}{after}")
     benchmark.write_markdown(path, "## Tables v2\n")
     assert path.read_text() == f"{before}{benchmark.GENERATED_BEGIN}\n## Tables v2\n{benchmark.GENERATED_END}{after}"
 
