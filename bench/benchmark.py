@@ -258,7 +258,7 @@ def markdown(results: Dict[str, Any]) -> str:
     if results.get("ablation"):
         ablation = results["ablation"]
         lines += table_section(
-            "Ablation: the same four BiRNN layers, placed differently", ablation, ". F1 in %, one run each.",
+            "Ablation: the same four BiRNN layers, placed differently", ablation, ". F1 in %, the mean over the seeds in the column \"Seeds\".",
             ablation_table.markdown(ablation["variants"], ablation.get("chosen")),
         )
     if results.get("tuning"):

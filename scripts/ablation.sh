@@ -4,9 +4,10 @@
 #   no-re-specific 2-2-0, paper 1-1-2 (the paper's CoNLL04 depths)
 # each trained with the same step budget and seed on CoNLL04 train and on ADE fold 0
 # (model selection on the dev set), and scored with --gold-preproc on the dev and test
-# sets: metrics/ablation/{dataset}_{split}_{variant}.json. Then one table:
-# benchmarks/ablation.md and benchmarks/ablation.json (python -m bench.ablation_table), which
-# also says which variant each dataset's config uses (its depths were chosen on dev).
+# sets: metrics/ablation/{dataset}_{split}_{variant}_seed{SEED}.json. Then one table:
+# benchmarks/ablation.md and benchmarks/ablation.json (python -m bench.ablation_table), the
+# mean over the seeds found there, which also says which variant each dataset's config uses
+# (its depths were chosen on dev). Run it once per seed to average over seeds.
 #
 #   bash scripts/ablation.sh GPU_ID SEED CONLL04_STEPS [ADE_STEPS [VARIANT ...]]
 #
@@ -30,13 +31,13 @@ for name in "${variants[@]}"; do
         else
             corpus=corpus/ade/fold0 train=corpus/ade/fold0/train.spacy max_steps=$ade_steps
         fi
-        out=training/ablation/${dataset}_${name}
+        out=training/ablation/${dataset}_${name}_seed${seed}
         PYTHON=$python bash scripts/train.sh "configs/${dataset}.cfg" "$out" "$train" "$corpus/dev.spacy" "$gpu_id" "$seed" "$max_steps" "${depth_args[@]}"
         for split in dev test; do
             "$python" -m spacy evaluate "$out/model-best" "$corpus/$split.spacy" --gold-preproc --gpu-id "$gpu_id" \
-                --output "metrics/ablation/${dataset}_${split}_${name}.json"
+                --output "metrics/ablation/${dataset}_${split}_${name}_seed${seed}.json"
         done
     done
 done
-"$python" -m bench.ablation_table metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id $seed $conll04_steps $ade_steps)" \
+"$python" -m bench.ablation_table metrics/ablation --command "spacy project run ablation (scripts/ablation.sh $gpu_id SEED $conll04_steps $ade_steps for each seed)" \
     --markdown benchmarks/ablation.md --json benchmarks/ablation.json

@@ -212,11 +212,12 @@ def test_cv_cli_writes_json_and_warns_on_missing_folds(tmp_path):
 def test_ablation_table_rows_and_depths(tmp_path):
     folder = tmp_path / "ablation"
     folder.mkdir()
-    write(folder / "conll04_dev_paper_1-1-2.json", FLAT)
-    write(folder / "conll04_test_paper_1-1-2.json", {**FLAT, "ents_f": 0.5})
-    write(folder / "ade_test_shared-only_4-0-0.json", {**FLAT, "rel_macro_f": 0.25})
+    write(folder / "conll04_dev_paper_1-1-2_seed0.json", FLAT)
+    write(folder / "conll04_test_paper_1-1-2_seed0.json", {**FLAT, "ents_f": 0.5})
+    write(folder / "ade_test_shared-only_4-0-0_seed3.json", {**FLAT, "rel_macro_f": 0.25})
     variants = ablation_table.collect(folder)
     assert variants["paper_1-1-2"]["depths"] == "1-1-2"
+    assert variants["paper_1-1-2"]["seeds"] == {"conll04_dev": [0], "conll04_test": [0]}
     assert variants["paper_1-1-2"]["conll04_test"] == {
         "ner_micro_f": 50.0, "rel_micro_f": 60.0, "ner_macro_f": 80.0, "rel_macro_f": 61.0
     }
@@ -233,17 +234,32 @@ def test_ablation_table_rows_and_depths(tmp_path):
     lines = table_lines(ablation_table.markdown(variants, chosen))
     # Only the dataset/split pairs that have files get columns; ADE reports macro only.
     assert lines[0] == (
-        "| Variant | Shared-NER-RE layers | Chosen for | CoNLL04 dev NER micro | CoNLL04 dev RE+ micro | CoNLL04 dev NER macro | "
+        "| Variant | Shared-NER-RE layers | Chosen for | Seeds | CoNLL04 dev NER micro | CoNLL04 dev RE+ micro | CoNLL04 dev NER macro | "
         "CoNLL04 dev RE+ macro | CoNLL04 test NER micro | CoNLL04 test RE+ micro | CoNLL04 test NER macro | "
         "CoNLL04 test RE+ macro | ADE fold 0 test NER macro | ADE fold 0 test RE+ macro |"
     )
-    assert "| shared-only | 4-0-0 | ADE | - | - | - | - | - | - | - | - | 80.00 | 25.00 |" in lines
-    assert "| paper | 1-1-2 | CoNLL04 | 85.00 | 60.00 | 80.00 | 61.00 | 50.00 | 60.00 | 80.00 | 61.00 | - | - |" in lines
+    assert "| shared-only | 4-0-0 | ADE | 3 | - | - | - | - | - | - | - | - | 80.00 | 25.00 |" in lines
+    assert "| paper | 1-1-2 | CoNLL04 | 0 | 85.00 | 60.00 | 80.00 | 61.00 | 50.00 | 60.00 | 80.00 | 61.00 | - | - |" in lines
+
+
+def test_ablation_table_averages_over_seeds(tmp_path):
+    # Two seeds of one run, a third seed on ADE only: each dataset's mean is over its own seeds.
+    write(tmp_path / "conll04_test_paper_1-1-2_seed0.json", {**FLAT, "ents_f": 0.5, "rel_macro_f": None})
+    write(tmp_path / "conll04_test_paper_1-1-2_seed1.json", {**FLAT, "ents_f": 0.8})
+    for seed, rel in ((0, 0.7), (1, 0.8), (2, 0.75)):
+        write(tmp_path / f"ade_dev_paper_1-1-2_seed{seed}.json", {**FLAT, "rel_macro_f": rel})
+    entry = ablation_table.collect(tmp_path)["paper_1-1-2"]
+    assert entry["seeds"] == {"ade_dev": [0, 1, 2], "conll04_test": [0, 1]}
+    # (50 + 80) / 2 = 65; a seed without a score leaves no mean; (70 + 80 + 75) / 3 = 75
+    assert entry["conll04_test"] == {"ner_micro_f": 65.0, "rel_micro_f": 60.0, "ner_macro_f": 80.0, "rel_macro_f": None}
+    assert entry["ade_dev"] == {"ner_macro_f": 80.0, "rel_macro_f": 75.0}
+    row = table_lines(ablation_table.markdown({"paper_1-1-2": entry}))[2]
+    assert row.startswith("| paper | 1-1-2 | - | ADE dev: 0, 1, 2; CoNLL04 test: 0, 1 | 65.00 | 60.00 | 80.00 | - | 80.00 | 75.00 |")
 
 
 def test_ablation_table_rejects_unknown_file_names(tmp_path):
-    write(tmp_path / "conll04_test_paper.json", FLAT)
-    with pytest.raises(metrics_table.MetricsError, match="conll04_test_paper.json: the name is not"):
+    write(tmp_path / "conll04_test_paper_1-1-2.json", FLAT)  # no seed
+    with pytest.raises(metrics_table.MetricsError, match="conll04_test_paper_1-1-2.json: the name is not"):
         ablation_table.collect(tmp_path)
     with pytest.raises(metrics_table.MetricsError, match="no metrics files"):
         ablation_table.collect(tmp_path / "missing")
