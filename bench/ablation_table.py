@@ -56,11 +56,20 @@ def collect(folder: Path) -> Dict[str, Dict[str, Any]]:
 
 
 def seeds_cell(seeds: Dict[str, List[int]]) -> str:
-    """"0, 1" where every dataset and split has the same seeds, else the seeds of each."""
+    """"0, 1" where every dataset and split has the same seeds, else the seeds of each dataset
+    ("ADE: 0, 1; CoNLL04: 0"), or of each split where a dataset's splits differ."""
     texts = {part: ", ".join(map(str, found)) for part, found in seeds.items()}
     if len(set(texts.values())) <= 1:
         return next(iter(texts.values()), "-")
-    return "; ".join(f"{DATASET_NAMES[part.split('_')[0]].split()[0]} {part.split('_')[1]}: {text}" for part, text in texts.items())
+    cells = []
+    for dataset, name in DATASET_NAMES.items():
+        parts = {part.split("_")[1]: text for part, text in texts.items() if part.split("_")[0] == dataset}
+        name = name.split()[0]
+        if len(set(parts.values())) == 1:
+            cells.append(f"{name}: {next(iter(parts.values()))}")
+        else:
+            cells += [f"{name} {split}: {text}" for split, text in parts.items()]
+    return "; ".join(cells)
 
 
 def chosen_depths(config_dir: Path) -> Dict[str, str]:

@@ -253,8 +253,11 @@ def test_ablation_table_averages_over_seeds(tmp_path):
     # (50 + 80) / 2 = 65; a seed without a score leaves no mean; (70 + 80 + 75) / 3 = 75
     assert entry["conll04_test"] == {"ner_micro_f": 65.0, "rel_micro_f": 60.0, "ner_macro_f": 80.0, "rel_macro_f": None}
     assert entry["ade_dev"] == {"ner_macro_f": 80.0, "rel_macro_f": 75.0}
+    assert ablation_table.seeds_cell({"ade_dev": [0, 1], "ade_test": [0], "conll04_dev": [1]}) == (
+        "CoNLL04: 1; ADE dev: 0, 1; ADE test: 0"
+    )
     row = table_lines(ablation_table.markdown({"paper_1-1-2": entry}))[2]
-    assert row.startswith("| paper | 1-1-2 | - | ADE dev: 0, 1, 2; CoNLL04 test: 0, 1 | 65.00 | 60.00 | 80.00 | - | 80.00 | 75.00 |")
+    assert row.startswith("| paper | 1-1-2 | - | CoNLL04: 0, 1; ADE: 0, 1, 2 | 65.00 | 60.00 | 80.00 | - | 80.00 | 75.00 |")
 
 
 def test_ablation_table_rejects_unknown_file_names(tmp_path):
