@@ -40,7 +40,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
 from spacy_deeper.transformer_features import FrozenEncoder
@@ -309,7 +309,7 @@ def write_markdown(path: Path, text: str) -> None:
     path.write_text(old[:begin] + block + old[end + len(GENERATED_END) :], encoding="utf8")
 
 
-def add_tables(results: Dict[str, Any], ablation: str = None, tuning: str = None) -> None:
+def add_tables(results: Dict[str, Any], ablation: Optional[str] = None, tuning: Optional[str] = None) -> None:
     """Put the records of bench.ablation_table and bench.tuning_table (their JSON files) into `results`."""
     for key, path in (("ablation", ablation), ("tuning", tuning)):
         if path:
