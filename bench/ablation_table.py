@@ -11,6 +11,7 @@ percent; the column "Seeds" says which seeds each mean is over. The column "Chos
 names the datasets whose config (configs/{dataset}.cfg) uses the variant's depths.
 """
 import re
+import statistics
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -50,7 +51,7 @@ def collect(folder: Path) -> Dict[str, Dict[str, Any]]:
             result[part] = {}
             for key in next(iter(by_seed.values())):
                 values = [by_seed[seed][key] for seed in sorted(by_seed)]
-                result[part][key] = None if None in values else round(100 * sum(values) / len(values), 2)
+                result[part][key] = None if None in values else round(100 * statistics.mean(values), 2)
         variants[variant] = result
     return variants
 

@@ -309,11 +309,22 @@ def write_markdown(path: Path, text: str) -> None:
     path.write_text(old[:begin] + block + old[end + len(GENERATED_END) :], encoding="utf8")
 
 
-def add_tables(results: Dict[str, Any], ablation: Optional[str] = None, tuning: Optional[str] = None) -> None:
-    """Put the records of bench.ablation_table and bench.tuning_table (their JSON files) into `results`."""
+def add_tables(results: Dict[str, Any], ablation: Optional[str] = None, tuning: Optional[str] = None) -> List[str]:
+    """Put the records of bench.ablation_table and bench.tuning_table (their JSON files) into `results`;
+    returns the keys it set."""
+    added = []
     for key, path in (("ablation", ablation), ("tuning", tuning)):
         if path:
             results[key] = {"file": path, **json.loads(Path(path).read_text())}
+            added.append(key)
+    return added
+
+
+def save(results: Dict[str, Any], output: Path, markdown_path: Path) -> None:
+    """Write `results` as JSON to `output` and its tables into the generated block of `markdown_path`."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    write_markdown(markdown_path, markdown(results))
 
 
 def main(argv=None) -> int:
@@ -338,11 +349,9 @@ def main(argv=None) -> int:
         if args.pipeline or args.metrics or args.data:
             parser.error("--from-results measures nothing: give only --ablation and/or --tuning with it")
         results = json.loads(args.from_results.read_text())
-        tables = [name for name in ("ablation", "tuning") if getattr(args, name)]
+        tables = add_tables(results, args.ablation, args.tuning)
         results["tables_refreshed"] = {"command": command, "date": datetime.date.today().isoformat(), "tables": tables}
-        add_tables(results, args.ablation, args.tuning)
-        Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
-        write_markdown(Path(args.markdown), markdown(results))
+        save(results, Path(args.output), Path(args.markdown))
         return 0
     if not (args.data and args.pipeline):
         parser.error("--data and --pipeline are required (or --from-results)")
@@ -381,9 +390,7 @@ def main(argv=None) -> int:
         results["configurations"][name] = entry
         print(f"{name}: {trainable:,} trainable, {frozen:,} frozen params, {wps:.0f} words/s", file=sys.stderr)
     add_tables(results, args.ablation, args.tuning)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
-    write_markdown(Path(args.markdown), markdown(results))
+    save(results, Path(args.output), Path(args.markdown))
     print(markdown(results))
     return 0
 
