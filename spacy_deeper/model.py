@@ -79,7 +79,6 @@ def build_deeper_joint(
     rnn_dropout: float = 0.35,
     rel_dropout: float = 0.5,
     rel_bilinear: bool = False,
-    rel_predicted: float = 0.0,
     max_length: int = 128,
     int8: bool = False,
 ) -> Model:
@@ -90,9 +89,7 @@ def build_deeper_joint(
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
     are processed in windows of max_length tokens. rel_bilinear adds a full bilinear
-    term to the relation scorer (not in the paper). rel_predicted: the share of training
-    segments whose relation head reads the CRF's predicted tags, not the gold ones (not in
-    the paper, which always trains it on gold tags). int8: predict on the CPU with the
+    term to the relation scorer (not in the paper). int8: predict on the CPU with the
     RNN and linear layers dynamically quantized to int8, and those of a frozen encoder in
     tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """
@@ -102,7 +99,6 @@ def build_deeper_joint(
         rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout, rel_bilinear=rel_bilinear,
-        rel_predicted=rel_predicted,
     )
     net = DeeperJointNet(settings)
     # Token feature layers with an int8 mode (the frozen encoder of FrozenTransformer.v1) follow

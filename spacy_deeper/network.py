@@ -172,9 +172,6 @@ class NetSettings:
     rnn_dropout: float  # before each BiRNN stack
     rel_dropout: float  # before the relation scorer
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
-    # While training, the share of segments whose RE head reads the CRF's predicted tags
-    # instead of the gold ones (0: always gold, the paper's teacher forcing).
-    rel_predicted: float
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -182,8 +179,6 @@ class NetSettings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
         if self.rnn_type not in RNN_TYPES:
             raise ValueError(f"Unknown rnn_type {self.rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
-        if not 0.0 <= self.rel_predicted <= 1.0:
-            raise ValueError(f"rel_predicted must be within [0, 1], got {self.rel_predicted}.")
 
 
 class DeeperJointNet(nn.Module):
@@ -250,17 +245,14 @@ class DeeperJointNet(nn.Module):
         shared = self.shared(padded, lengths)
         emissions = self.tag_scores(self.ner_ff(self.ner_rnn(shared, lengths)))
         training = gold_tags is not None
-        if training:
-            tags, correct = self._training_tags(emissions, gold_tags, lengths)
-        else:
-            tags, correct = self.crf.viterbi(emissions, lengths), None
+        tags = gold_tags if training else self.crf.viterbi(emissions, lengths)
         re_input = torch.cat([self.re_rnn(shared, lengths), self.tag_embed(tags)], dim=-1)
         ends = self._entity_ends(tags, lengths)
         seg, pos = ends.nonzero(as_tuple=True)
         n_seg = index.shape[0]
         if training:
-            ner_loss = self.crf.neg_log_likelihood(emissions, gold_tags, lengths).sum() / n_seg
-            rel_loss = self._relation_loss(re_input, ends, seg, pos, gold_pairs, correct) / n_seg
+            ner_loss = self.crf.neg_log_likelihood(emissions, tags, lengths).sum() / n_seg
+            rel_loss = self._relation_loss(re_input, ends, seg, pos, gold_pairs) / n_seg
             return ner_loss, rel_loss
         if seg.numel() == 0 or self.shape["n_rels"] == 0:
             n_rels = self.shape["n_rels"]
@@ -269,37 +261,6 @@ class DeeperJointNet(nn.Module):
         seg_i, head_i, tail_i = valid.nonzero(as_tuple=True)
         pairs = torch.stack([seg_i, slot[seg_i, head_i], slot[seg_i, tail_i]], dim=1)
         return tags, pairs, torch.sigmoid(logits[seg_i, head_i, tail_i])
-
-    def _training_tags(self, emissions: Tensor, gold_tags: Tensor, lengths: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
-        """The tags the RE head reads while training, and which of their entity ends are gold.
-
-        Each segment reads the CRF's Viterbi tags with probability rel_predicted (in train
-        mode), else the gold tags, so that the relation scorer also learns from the entities
-        it will be given at prediction time, wrong ones included. Returns (tags, correct):
-        correct masks the entity ends of `tags` whose whole entity (span and type) is a gold
-        entity; None where every segment reads gold tags.
-        """
-        share = self.settings.rel_predicted
-        if not (self.training and share > 0.0):
-            return gold_tags, None
-        with torch.no_grad():
-            predicted = self.crf.viterbi(emissions.detach(), lengths)
-        chosen = torch.rand(gold_tags.shape[0], device=gold_tags.device) < share
-        tags = torch.where(chosen[:, None], predicted, gold_tags)
-        return tags, self._gold_entity_ends(tags, gold_tags, lengths)
-
-    def _gold_entity_ends(self, tags: Tensor, gold_tags: Tensor, lengths: Tensor) -> Tensor:
-        """(n_segments, width) mask of the entity ends of `tags` whose entity, from its first
-        token to its last, has the same tags in gold_tags and ends there in gold too."""
-        valid = torch.arange(tags.shape[1], device=tags.device)[None, :] < lengths[:, None]
-        steps = torch.arange(tags.shape[1], device=tags.device).expand_as(tags)
-        begins = self.is_entity[tags] & ~self.is_continuation[tags] & valid
-        start = torch.where(begins, steps, torch.zeros_like(steps)).cummax(dim=1).values
-        differs = ((tags != gold_tags) & valid).long()
-        seen = differs.cumsum(dim=1)  # tag differences up to and including each step
-        in_span = seen - seen.gather(1, start) + differs.gather(1, start)
-        same_ends = self._entity_ends(tags, lengths) & self._entity_ends(gold_tags, lengths)
-        return same_ends & (in_span == 0)
 
     def _entity_ends(self, tags: Tensor, lengths: Tensor) -> Tensor:
         """(n_segments, width) mask of the last tokens of entities."""
@@ -334,13 +295,8 @@ class DeeperJointNet(nn.Module):
         valid = filled[:, :, None] & filled[:, None, :] & ~eye
         return logits, slot, valid
 
-    def _relation_loss(self, re_input, ends, seg, pos, gold_pairs, correct: Optional[Tensor] = None) -> Tensor:
-        """Binary cross-entropy summed over all candidate pairs and relation types.
-
-        A gold relation is a target where both its arguments are candidates and, when
-        `correct` (the ends of gold entities) is given, gold entities: a pair of entities
-        with a wrong span or type is a negative, as it is for the strict RE+ score.
-        """
+    def _relation_loss(self, re_input, ends, seg, pos, gold_pairs) -> Tensor:
+        """Binary cross-entropy summed over all candidate pairs and relation types."""
         if seg.numel() < 2 or self.shape["n_rels"] == 0:
             return re_input.sum() * 0.0
         logits, slot, valid = self._pair_logits(re_input, ends, seg, pos)
@@ -352,7 +308,5 @@ class DeeperJointNet(nn.Module):
             s, h, t, k = gold_pairs.unbind(1)
             head, tail = slot_of[s, h], slot_of[s, t]
             known = (head >= 0) & (tail >= 0)
-            if correct is not None:
-                known &= correct[s, h] & correct[s, t]
             target[s[known], head[known], tail[known], k[known]] = 1.0
         return F.binary_cross_entropy_with_logits(logits[valid], target[valid], reduction="sum")
