@@ -46,7 +46,7 @@ import spacy
 from spacy_deeper.transformer_features import FrozenEncoder
 
 from . import ablation_table, tuning_table
-from .metrics_table import F1_SCORES, METRIC_KEYS, MetricsError, load_scores
+from .metrics_table import F1_SCORES, METRIC_KEYS, load_scores, required_score
 from .metrics_table import PAPER as PAPER_BY_TASK
 
 SPEED = re.compile(r"Mean: ([0-9.]+) words/s")
@@ -122,10 +122,7 @@ def accuracy(pattern: str) -> Dict[str, Any]:
         "metrics_files": files,
     }
     for key, spacy_key in METRIC_KEYS.items():
-        for f, run in zip(files, runs):
-            if run.get(spacy_key) is None:
-                raise MetricsError(f"{f}: no {spacy_key} score")
-        values = [100 * run[spacy_key] for run in runs]
+        values = [100 * required_score(run, spacy_key, f) for f, run in zip(files, runs)]
         result[key] = round(statistics.mean(values), 2)
         result[f"{key}_std"] = round(statistics.stdev(values), 2) if len(values) > 1 else None
     result["runs"] = [

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .metrics_table import F1_SCORES, METRIC_KEYS, PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table
+from .metrics_table import F1_SCORES, METRIC_KEYS, PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table, required_score
 
 DEFAULT_PATTERN = "metrics/ade_fold*.json"
 FOLD_RE = re.compile(r"fold(\d+)")
@@ -62,12 +62,7 @@ def summarize(paths: Sequence[Path]) -> Dict[str, Any]:
         "std": "sample standard deviation (n - 1); null for a single fold",
     }
     for name, key in METRIC_KEYS.items():
-        values = []
-        for path, scores in zip(paths, all_scores):
-            value = scores.get(key)
-            if value is None:
-                raise MetricsError(f"{path}: no {key} score")
-            values.append(float(value))
+        values = [required_score(scores, key, path) for path, scores in zip(paths, all_scores)]
         summary[name] = {
             "key": key,
             "mean": statistics.fmean(values),

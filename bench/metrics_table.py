@@ -117,6 +117,14 @@ def load_scores(path: Path) -> Scores:
     return scores
 
 
+def required_score(scores: Scores, key: str, path: Any) -> float:
+    """scores[key] of the metrics file at `path`, or a MetricsError naming both."""
+    value = scores.get(key)
+    if value is None:
+        raise MetricsError(f"{path}: no {key} score (not a deeper_joint evaluation?)")
+    return float(value)
+
+
 def check_fraction(value: Any, where: str) -> None:
     """A score is missing (None) or a number in [0, 1], as spaCy writes them."""
     if value is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 from .metrics_table import METRIC_KEYS, MICRO_FIRST, MetricsError, heading, load_scores, markdown_table
-from .metrics_table import named_metrics_files, publish, table_script_parser
+from .metrics_table import named_metrics_files, publish, required_score, table_script_parser
 
 NAME = re.compile(r"^(.+)_seed(\d+)$")
 COLUMNS = {name: METRIC_KEYS[name] for name in MICRO_FIRST}
@@ -27,11 +27,7 @@ def collect(folder: Path) -> Dict[str, Dict[int, Dict[str, float]]]:
     runs: Dict[str, Dict[int, Dict[str, float]]] = {}
     for path, match in named_metrics_files(folder, NAME, "{variant}_seed{N}.json", "scripts/tune.sh"):
         scores = load_scores(path)
-        row = {}
-        for key, spacy_key in COLUMNS.items():
-            if scores.get(spacy_key) is None:
-                raise MetricsError(f"{path}: no {spacy_key} (not a deeper_joint evaluation?)")
-            row[key] = 100 * scores[spacy_key]
+        row = {key: 100 * required_score(scores, spacy_key, path) for key, spacy_key in COLUMNS.items()}
         row["score"] = (row["ner_micro_f"] + row["rel_micro_f"]) / 2
         runs.setdefault(match.group(1), {})[int(match.group(2))] = row
     return runs
