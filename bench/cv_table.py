@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .metrics_table import F1_SCORES, METRIC_KEYS, PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table, required_score
+from .metrics_table import F1_SCORES, METRIC_KEYS, PAPER, PAPER_NAME, MetricsError, load_scores, markdown_table
+from .metrics_table import required_score
 
 DEFAULT_PATTERN = "metrics/ade_fold*.json"
 FOLD_RE = re.compile(r"fold(\d+)")

