@@ -10,7 +10,6 @@
 The configs concatenate these. There is no contextual encoder here: the BiRNN layers
 of the model are the encoder.
 """
-import string
 from typing import List, Optional, Sequence
 
 import numpy
@@ -18,7 +17,6 @@ import numpy
 from spacy.attrs import IDS, IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_TITLE, IS_UPPER, LIKE_NUM
 from spacy.ml._character_embed import CharacterEmbed
 from spacy.ml.models.tok2vec import MultiHashEmbed
-from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model, concatenate, glorot_uniform_init
@@ -60,18 +58,10 @@ def _casing_forward(model: Model, docs: List[Doc], is_train: bool):
 
 @registry.architectures("spacy_deeper.StaticVectors.v1")
 def build_static_vectors(
-    width: int = 50,
-    attr: str = "LOWER",
-    dropout: float = 0.0,
-    word_dropout: float = 0.0,
-    strip_punct: bool = False,
+    width: int = 50, attr: str = "LOWER", dropout: float = 0.0, word_dropout: float = 0.0
 ) -> Model[List[Doc], List[Floats2d]]:
     """The vocab's static vectors (`[initialize] vectors`), looked up by `attr`, frozen,
     through a learned linear projection to `width`; tokens without a vector get zeros.
-
-    With `strip_punct`, a token whose form has no vector is looked up again with leading
-    and trailing ASCII punctuation removed ("Kosovo." as "kosovo", "'Brien" as "brien"):
-    corpora tokenized elsewhere leave such tokens, and GloVe has no row for them.
 
     In training, `dropout` zeroes input dimensions and `word_dropout` whole tokens' vectors
     (Lample et al. 2016's word dropout): a dropped token looks like a word without a
@@ -89,13 +79,7 @@ def build_static_vectors(
         _static_vectors_forward,
         init=_static_vectors_init,
         params={"W": None},
-        attrs={
-            "attr": IDS[attr.upper()],
-            "attr_name": attr.upper(),
-            "dropout": dropout,
-            "word_dropout": word_dropout,
-            "strip_punct": strip_punct,
-        },
+        attrs={"attr": IDS[attr.upper()], "attr_name": attr.upper(), "dropout": dropout, "word_dropout": word_dropout},
         dims={"nO": width, "nM": None},
     )
 
@@ -123,8 +107,6 @@ def _static_vectors_forward(model: Model, docs: List[Doc], is_train: bool):
     vectors = docs[0].vocab.vectors
     keys = numpy.concatenate([doc.to_array(model.attrs["attr"]) for doc in docs if len(doc)]).astype("uint64")
     rows = vectors.find(keys=keys)
-    if model.attrs["strip_punct"] and (rows < 0).any():
-        rows = _strip_punct_backoff(keys, rows, docs[0].vocab)
     V = ops.asarray2f(vectors.data[numpy.maximum(rows, 0)])
     V[ops.asarray1i(rows) < 0] = 0.0
     if is_train and model.attrs["dropout"] > 0:
@@ -139,15 +121,3 @@ def _static_vectors_forward(model: Model, docs: List[Doc], is_train: bool):
         return []
 
     return ops.unflatten(Y, ops.asarray1i(lengths)), backprop
-
-
-def _strip_punct_backoff(keys: numpy.ndarray, rows: numpy.ndarray, vocab) -> numpy.ndarray:
-    """`rows` with each missing row (-1) looked up again by its key's string stripped of
-    leading and trailing punctuation."""
-    rows = rows.copy()
-    for i in numpy.flatnonzero(rows < 0):
-        key = int(keys[i])
-        stripped = vocab.strings[key].strip(string.punctuation) if key in vocab.strings else ""
-        if stripped:
-            rows[i] = vocab.vectors.find(key=get_string_id(stripped))
-    return rows

@@ -103,30 +103,6 @@ def test_static_vectors_word_dropout_drops_whole_tokens_in_training_only():
     numpy.testing.assert_allclose(layer.get_grad("W"), dW, rtol=1e-5)
 
 
-def test_static_vectors_strip_punct_backs_off_only_for_words_without_a_vector():
-    """"Kosovo." and "'Brien" have no vector and find "kosovo" and "brien"; "U.S." has one
-    of its own and keeps it, though "u.s" or "us" would be found; "..." strips to nothing
-    and "Pristina." to a word without a vector: both get zeros. Off, every
-    word without a vector gets zeros. The oracle is the projection by hand."""
-    nlp = spacy.blank("en")
-    data = numpy.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [-2.0, 1.0]], dtype="float32")
-    keys = ["kosovo", "brien", "u.s.", "us"]
-    nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=data, keys=keys, attr="LOWER")
-    words = ["Kosovo.", "'Brien", "U.S.", "...", "Pristina.", "kosovo"]
-    doc = spacy.tokens.Doc(nlp.vocab, words=words)
-    on = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3, strip_punct=True)
-    off = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3)
-    on.initialize(X=[doc])
-    off.initialize(X=[doc])
-    W = on.get_param("W")
-    off.set_param("W", W)
-    zero = numpy.zeros(2)
-    (Y,), _ = on([doc], is_train=False)
-    numpy.testing.assert_allclose(Y, [W @ v for v in (data[0], data[1], data[2], zero, zero, data[0])], rtol=1e-6)
-    (Y,), _ = off([doc], is_train=False)
-    numpy.testing.assert_allclose(Y, [W @ v for v in (zero, zero, data[2], zero, zero, data[0])], rtol=1e-6)
-
-
 def test_static_vectors_without_vectors_is_a_clear_error():
     layer = registry.architectures.get("spacy_deeper.StaticVectors.v1")(width=3)
     with pytest.raises(ValueError, match=r"\[initialize\] vectors"):
