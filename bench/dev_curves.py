@@ -35,8 +35,11 @@ def read_curve(log: Path) -> Curve:
 
 
 def best(curve: Curve) -> Tuple[int, float, float, float]:
-    """The first evaluation with the highest score, as spaCy picks model-best."""
-    return max(curve, key=lambda row: (row[3], -row[0]))
+    """The first evaluation with the highest score, as spaCy picks model-best. The log
+    prints the score to two decimals, so rows that tie there are told apart by the sum of
+    the two F1 scores (printed to two decimals of a percent): the unrounded score's order
+    under the configs' equal weights."""
+    return max(curve, key=lambda row: (row[3], row[1] + row[2], -row[0]))
 
 
 def window_mean(curve: Curve, first: int, last: int) -> Tuple[float, float]:

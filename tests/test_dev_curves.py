@@ -18,7 +18,12 @@ def test_best_is_the_first_top_score_and_the_mean_is_over_seeds(tmp_path):
         (tmp_path / seed / "train.log").write_text(log, encoding="utf8")
     curve = dev_curves.read_curve(tmp_path / "s0" / "train.log")
     assert [row[0] for row in curve] == [0, 200, 400, 600, 800]
-    assert dev_curves.best(curve) == (600, 73.85, 37.05, 0.55)  # 800 ties at 0.55: spaCy keeps the first
+    # 800 ties with 600 at the printed 0.55, but 600's score is 0.5545, 800's 0.5505.
+    assert dev_curves.best(curve) == (600, 73.85, 37.05, 0.55)
+    # An exact tie keeps the first, as spaCy does; a later row that the rounding hides wins (0.7146 > 0.7064).
+    rows = [(2000, 80.0, 60.0, 0.70), (2200, 81.0, 59.0, 0.70), (2400, 81.49, 59.78, 0.71), (2600, 82.09, 60.82, 0.71)]
+    assert dev_curves.best(rows[:2]) == rows[0]
+    assert dev_curves.best(rows) == rows[3]
     table = dev_curves.render({"v": [tmp_path / "s0", tmp_path / "s1"]})
     # means of the best: (73.85 + 75.85) / 2 and (37.05 + 39.05) / 2
     assert "| v | 2 | 600, 600 | 73.85, 75.85 | 37.05, 39.05 | 74.85 | 38.05 |" in table
