@@ -1,10 +1,9 @@
-"""Character features per token: the paper's character BiRNN, whose two final states
-are the token's features (Lample et al. 2016; Crone 2020 uses 32 units per direction),
-and a character CNN, max-pooled over the word (Ma and Hovy 2016).
+"""The paper's character BiRNN: each token's characters through a bidirectional RNN,
+whose two final states are the token's character features (Lample et al. 2016;
+Crone 2020 uses 32 units per direction).
 
-`CharBiRNN` and `CharCNN` are plain torch; `build_char_birnn` and `build_char_cnn` are
-the Thinc layers from docs to one array per doc. They run the net once per distinct
-word form of a batch.
+`CharBiRNN` is plain torch; `build_char_birnn` is the Thinc layer from docs to one
+array per doc. It runs the RNN once per distinct word form of a batch.
 """
 from typing import Dict, List, Sequence, Tuple
 
@@ -42,24 +41,6 @@ class CharBiRNN(nn.Module):
         return torch.cat([final[0], final[1]], dim=-1)
 
 
-class CharCNN(nn.Module):
-    """(n_words, max_chars) character ids, 0 for padding, and their lengths ->
-    (n_words, n_filters): a convolution of `window` characters (zero-padded at the word's
-    ends), its maximum over the word's positions."""
-
-    def __init__(self, n_rows: int, embed_size: int, n_filters: int, window: int):
-        super().__init__()
-        if window < 1 or window % 2 == 0:
-            raise ValueError(f"CharCNN needs an odd window, got {window}.")
-        self.embed = nn.Embedding(n_rows, embed_size, padding_idx=0)
-        self.conv = nn.Conv1d(embed_size, n_filters, window, padding=window // 2)
-
-    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
-        H = self.conv(self.embed(ids).transpose(1, 2))  # (n_words, n_filters, max_chars)
-        inside = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths.to(ids.device)[:, None]
-        return H.masked_fill(~inside[:, None, :], float("-inf")).max(dim=2).values
-
-
 def char_ids(words: Sequence[str], n_rows: int, max_chars: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """Character ids (1 + code point mod (n_rows - 1); 0 pads) and lengths. A word
     longer than max_chars keeps its first and last max_chars // 2 characters."""
@@ -78,34 +59,22 @@ def build_char_birnn(
 ) -> Model[List[Doc], List[Floats2d]]:
     """Character BiRNN features per token, 2 * hidden wide. Characters are cased;
     code points share rows modulo rows - 1 (rows = 256 keeps Latin-1 apart)."""
-    _check_chars(rows, max_chars)
-    return _char_layer("char_birnn", CharBiRNN(rows, embed_size, hidden, rnn_type), rows, max_chars, 2 * hidden)
-
-
-@registry.architectures("spacy_deeper.CharCNN.v1")
-def build_char_cnn(
-    n_filters: int = 30, window: int = 3, embed_size: int = 30, rows: int = 256, max_chars: int = 20
-) -> Model[List[Doc], List[Floats2d]]:
-    """Character CNN features per token, n_filters wide (Ma and Hovy 2016: 30 filters of
-    3 characters over 30-d embeddings). Characters as in CharBiRNN.v1."""
-    _check_chars(rows, max_chars)
-    return _char_layer("char_cnn", CharCNN(rows, embed_size, n_filters, window), rows, max_chars, n_filters)
-
-
-def _check_chars(rows: int, max_chars: int) -> None:
     if rows < 2 or max_chars < 2:
-        raise ValueError(f"Character features need rows >= 2 and max_chars >= 2, got {rows} and {max_chars}.")
-
-
-def _char_layer(name: str, net: nn.Module, rows: int, max_chars: int, n_out: int) -> Model[List[Doc], List[Floats2d]]:
-    """The Thinc layer around a torch net from (character ids, lengths) to one row per word."""
+        raise ValueError(f"CharBiRNN needs rows >= 2 and max_chars >= 2, got {rows} and {max_chars}.")
+    net = CharBiRNN(rows, embed_size, hidden, rnn_type)
     wrapped = Model(
-        f"{name}_torch",
+        "char_birnn_torch",
         pytorch_forward,
         attrs={"convert_inputs": _convert_inputs, "convert_outputs": convert_pytorch_default_outputs},
         shims=[AveragingPyTorchShim(net)],
     )
-    return Model(name, _forward, layers=[wrapped], attrs={"rows": rows, "max_chars": max_chars}, dims={"nO": n_out})
+    return Model(
+        "char_birnn",
+        _forward,
+        layers=[wrapped],
+        attrs={"rows": rows, "max_chars": max_chars},
+        dims={"nO": 2 * hidden},
+    )
 
 
 def _forward(model: Model, docs: List[Doc], is_train: bool):

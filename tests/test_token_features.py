@@ -39,41 +39,6 @@ def test_char_birnn_matches_unpadded_torch_rnn(cell):
                 numpy.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_char_cnn_by_hand():
-    """One filter of three characters over 1-d character embeddings, set by hand: "a" is -1,
-    "b" -2, "c" -3, and the weights are (1, 2, 3). "abc" at its three positions (zeros past
-    its ends): 2*-1 + 3*-2 = -8, -1 + 2*-2 + 3*-3 = -14, -2 + 2*-3 = -8, so -8; "a" alone:
-    2*-1 = -2, though "abc" pads it to three positions whose zeros would win without the mask."""
-    layer = registry.architectures.get("spacy_deeper.CharCNN.v1")(n_filters=1, window=3, embed_size=1)
-    layer.initialize()
-    net = layer.layers[0].shims[0].net
-    with torch.no_grad():
-        net.embed.weight.zero_()
-        for char, value in (("a", -1.0), ("b", -2.0), ("c", -3.0)):
-            net.embed.weight[1 + ord(char) % 255, 0] = value
-        net.conv.weight.copy_(torch.tensor([[[1.0, 2.0, 3.0]]]))
-        net.conv.bias.zero_()
-    Ys, _ = layer([spacy.blank("en")("abc a")], is_train=False)
-    numpy.testing.assert_allclose(Ys[0], [[-8.0], [-2.0]])
-
-
-def test_char_cnn_matches_unpadded_torch_conv():
-    torch.manual_seed(0)
-    layer = registry.architectures.get("spacy_deeper.CharCNN.v1")(n_filters=4, window=5, embed_size=3)
-    layer.initialize()
-    net = layer.layers[0].shims[0].net
-    docs = [spacy.blank("en")("Tim Cook works at Apple"), spacy.blank("en")("")]
-    Ys, _ = layer(docs, is_train=False)
-    assert [Y.shape for Y in Ys] == [(5, 4), (0, 4)]
-    with torch.no_grad():
-        for token, got in zip(docs[0], Ys[0]):
-            ids = torch.tensor([[1 + ord(c) % 255 for c in token.text]])
-            expected = net.conv(net.embed(ids).transpose(1, 2))[0].max(dim=1).values.numpy()
-            numpy.testing.assert_allclose(got, expected, atol=1e-6)
-    with pytest.raises(ValueError, match="odd window"):
-        registry.architectures.get("spacy_deeper.CharCNN.v1")(window=4)
-
-
 def test_char_birnn_learns():
     """Gradients reach the torch weights through the thinc optimizer."""
     torch.manual_seed(0)
