@@ -106,7 +106,10 @@ def count_params(path: str) -> Tuple[int, int]:
 
 def words_per_second(model: str, data: str, batches: int) -> float:
     cmd = [sys.executable, "-m", "spacy", "benchmark", "speed", model, data, "--batches", str(batches), "--warmup", "1"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {run.returncode}):\n{run.stderr.strip()[-2000:]}")
+    out = run.stdout
     match = SPEED.search(out)
     if not match:
         raise RuntimeError(f"no 'Mean: N words/s' in the output of {' '.join(cmd)}:\n{out}")
