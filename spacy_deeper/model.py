@@ -79,7 +79,7 @@ def build_deeper_joint(
     rnn_dropout: float = 0.35,
     rel_dropout: float = 0.5,
     rel_bilinear: bool = False,
-    rel_context: bool = False,
+    rel_context: str = "none",
     max_length: int = 128,
     int8: bool = False,
 ) -> Model:
@@ -90,8 +90,8 @@ def build_deeper_joint(
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
     are processed in windows of max_length tokens. rel_bilinear adds a full bilinear
-    term to the relation scorer and rel_context the mean of the tokens between two entity
-    ends (SpERT's localized context), neither in the paper. int8: predict on the CPU with
+    term to the relation scorer and rel_context ("mean" or "max") the pooled tokens between
+    two entity ends (SpERT's localized context), neither in the paper. int8: predict on the CPU with
     the RNN and linear layers dynamically quantized to int8, and those of a frozen encoder
     in tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """

@@ -156,17 +156,46 @@ class MultiHeadSelection(nn.Module):
         return logits
 
 
+CONTEXT_POOLS = ("none", "mean", "max")
+
+
+def range_max(c: Tensor, first: Tensor, end: Tensor) -> Tensor:
+    """max(c[b, first:end]) over the token axis for every row b and (first, end) pair,
+    zeros where the range is empty, from a sparse table: level k holds the maxima of
+    windows of 2^k tokens, and any range is covered by two windows of one level.
+
+    c: (batch, width, d); first, end: (batch, n, n) -> (batch, n, n, d).
+    """
+    width = c.shape[1]
+    levels = [c]
+    while 2 ** len(levels) <= width:
+        prev, half = levels[-1], 2 ** (len(levels) - 1)
+        levels.append(torch.maximum(prev[:, :-half], prev[:, half:]))
+    table = torch.stack([F.pad(level, (0, 0, 0, width - level.shape[1])) for level in levels])
+    length = end - first
+    k = torch.floor(torch.log2(length.clamp(min=1).to(torch.float64))).long()
+    rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
+    last = (end - (2 ** k)).clamp(min=0)
+    pooled = torch.maximum(table[k, rows, first.clamp(max=width - 1)], table[k, rows, last])
+    return pooled * (length > 0)[..., None].to(c.dtype)
+
+
 class PairContext(nn.Module):
     """Localized context for the relation scorer (not in the paper; SpERT's, Eberts and
     Ulges 2020): the tokens strictly between two entity ends, each projected as
-    c = tanh(W h + b) and averaged, and a linear map of that mean to a logit per relation
-    type, added to the pair's. Adjacent ends have no context (zeros). The map starts at
-    zero, so the scorer starts as the paper's. Sums over each range come from prefix
-    sums: memory grows with the pairs times `hidden`, not with the tokens between them.
+    c = tanh(W h + b) and pooled (`pool`: "mean" or "max"), and a linear map of that to a
+    logit per relation type, added to the pair's. Adjacent ends have no context (zeros).
+    The map starts at zero, so the scorer starts as the paper's. The mean comes from
+    prefix sums and the max from a sparse table: memory grows with the pairs times
+    `hidden` (and the tokens times `hidden` times log2 of the width), not with the tokens
+    between each pair.
     """
 
-    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float):
+    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, pool: str):
         super().__init__()
+        if pool not in ("mean", "max"):
+            raise ValueError(f"Unknown context pooling {pool!r}: use 'mean' or 'max'.")
+        self.pool = pool
         self.dropout = nn.Dropout(dropout)
         self.project = nn.Linear(n_in, hidden)
         self.out = nn.Linear(hidden, n_rels, bias=False)
@@ -176,17 +205,15 @@ class PairContext(nn.Module):
         """h: (batch, width, n_in) every token's RE vector; slot: (batch, n) the token
         positions of the entity ends -> logits (batch, n, n, n_rels)."""
         c = torch.tanh(self.project(self.dropout(h)))
-        prefix = torch.cat([c.new_zeros(c.shape[0], 1, c.shape[2]), c.cumsum(1)], dim=1)  # prefix[t] = sum c[:t]
         lo = torch.minimum(slot[:, :, None], slot[:, None, :])
-        hi = torch.maximum(slot[:, :, None], slot[:, None, :])
-        first = torch.minimum(lo + 1, hi)  # the range [lo + 1, hi), empty where hi <= lo + 1
-        n = slot.shape[1]
-
-        def at(t: Tensor) -> Tensor:
-            return prefix.gather(1, t.reshape(t.shape[0], n * n, 1).expand(-1, -1, c.shape[2])).view(t.shape[0], n, n, -1)
-
-        count = (hi - first).clamp(min=1)[..., None].to(c.dtype)
-        return self.out((at(hi) - at(first)) / count)
+        end = torch.maximum(slot[:, :, None], slot[:, None, :])
+        first = torch.minimum(lo + 1, end)  # the range [lo + 1, end), empty where end <= lo + 1
+        if self.pool == "max":
+            return self.out(range_max(c, first, end))
+        prefix = torch.cat([c.new_zeros(c.shape[0], 1, c.shape[2]), c.cumsum(1)], dim=1)  # prefix[t] = sum c[:t]
+        rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
+        count = (end - first).clamp(min=1)[..., None].to(c.dtype)
+        return self.out((prefix[rows, end] - prefix[rows, first]) / count)
 
 
 @dataclass(frozen=True)
@@ -205,12 +232,14 @@ class NetSettings:
     rnn_dropout: float  # before each BiRNN stack
     rel_dropout: float  # before the relation scorer
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
-    rel_context: bool  # add the tokens between two entity ends to the relation scorer
+    rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if self.rel_context not in CONTEXT_POOLS:
+            raise ValueError(f"Unknown rel_context {self.rel_context!r}: use one of {list(CONTEXT_POOLS)}.")
         if self.rnn_type not in RNN_TYPES:
             raise ValueError(f"Unknown rnn_type {self.rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
 
@@ -253,8 +282,8 @@ class DeeperJointNet(nn.Module):
             self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout, hp.rel_bilinear
         )
         self.pair_context = (
-            PairContext(self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout)
-            if hp.rel_context else None
+            PairContext(self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout, hp.rel_context)
+            if hp.rel_context != "none" else None
         )
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from spacy_deeper.network import DeeperJointNet, MultiHeadSelection, NetSettings, PairContext, pair_features
+from spacy_deeper.network import DeeperJointNet, MultiHeadSelection, NetSettings, PairContext, pair_features, range_max
 
 
 def test_pair_features_by_hand():
@@ -67,28 +67,44 @@ def test_bilinear_term_by_loop_and_its_zero_start():
     assert sym.abs().max() > 1e-3
 
 
-def test_pair_context_by_loop_and_its_zero_start():
+@pytest.mark.parametrize("pool", ["mean", "max"])
+def test_pair_context_by_loop_and_its_zero_start(pool):
     torch.manual_seed(2)
-    context = PairContext(n_in=5, hidden=4, n_rels=3, dropout=0.0).eval()
-    h = torch.randn(2, 9, 5)
-    slot = torch.tensor([[1, 6, 2, 3], [8, 0, 4, 4]])  # entity-end positions; a pad repeats one
+    context = PairContext(n_in=5, hidden=4, n_rels=3, dropout=0.0, pool=pool).eval()
+    h = torch.randn(2, 13, 5)
+    # Entity-end positions; a pad repeats one. Ranges of 0 to 11 tokens cross every level of the max's table.
+    slot = torch.tensor([[1, 6, 2, 3, 12], [8, 0, 4, 4, 11]])
     # The map starts at zero: the scorer starts as the paper's.
-    assert torch.equal(context(h, slot), torch.zeros(2, 4, 4, 3))
+    assert torch.equal(context(h, slot), torch.zeros(2, 5, 5, 3))
     with torch.no_grad():
         context.out.weight.normal_()
     logits = context(h, slot)
-    assert logits.shape == (2, 4, 4, 3)
+    assert logits.shape == (2, 5, 5, 3)
     c = torch.tanh(context.project(h))
     for b in range(2):
-        for i in range(4):
-            for j in range(4):
+        for i in range(5):
+            for j in range(5):
                 lo, hi = sorted((int(slot[b, i]), int(slot[b, j])))
-                between = list(range(lo + 1, hi))
-                mean = torch.stack([c[b, t] for t in between]).mean(0) if between else torch.zeros(4)
-                assert logits[b, i, j].tolist() == pytest.approx((context.out.weight @ mean).tolist(), abs=1e-5)
+                between = [c[b, t] for t in range(lo + 1, hi)]
+                if not between:
+                    pooled = torch.zeros(4)
+                elif pool == "mean":
+                    pooled = torch.stack(between).mean(0)
+                else:
+                    pooled = torch.stack(between).max(0).values
+                assert logits[b, i, j].tolist() == pytest.approx((context.out.weight @ pooled).tolist(), abs=1e-5)
     # Symmetric in the pair by construction, and zero for adjacent ends (2, 3) and for (i, i).
     assert torch.allclose(logits, logits.transpose(1, 2))
     assert torch.equal(logits[0, 2, 3], torch.zeros(3)) and torch.equal(logits[1, 2, 3], torch.zeros(3))
+
+
+def test_range_max_gradient_reaches_only_the_maxima():
+    c = torch.tensor([[[0.0], [3.0], [1.0], [2.0], [5.0]]], requires_grad=True)
+    first, end = torch.tensor([[[1, 1]]]), torch.tensor([[[4, 2]]])
+    out = range_max(c, first, end)
+    assert out.flatten().tolist() == [3.0, 3.0]  # max(c[1:4]), max(c[1:2])
+    out.sum().backward()
+    assert c.grad.flatten().tolist() == [0.0, 2.0, 0.0, 0.0, 0.0]  # the maximum of both ranges, once for each
 
 
 def test_the_net_adds_the_context_only_when_asked():
@@ -96,20 +112,22 @@ def test_the_net_adds_the_context_only_when_asked():
                     rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False)
     allowed = [[True] * 3] * 3  # O, B, I
     nets = {}
-    for rel_context in (False, True):
+    for rel_context in ("none", "max"):
         torch.manual_seed(3)
         net = DeeperJointNet(NetSettings(**settings, rel_context=rel_context))
         net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
         nets[rel_context] = net.eval()
-    assert nets[False].pair_context is None
+    assert nets["none"].pair_context is None
+    with pytest.raises(ValueError, match="Unknown rel_context 'sum'"):
+        NetSettings(**settings, rel_context="sum")
     # The same weights but for the context's, which start at zero: the same predictions.
-    missing = nets[True].load_state_dict(nets[False].state_dict(), strict=False).missing_keys
+    missing = nets["max"].load_state_dict(nets["none"].state_dict(), strict=False).missing_keys
     assert sorted(missing) == ["pair_context.out.weight", "pair_context.project.bias", "pair_context.project.weight"]
     X = torch.randn(7, 5)
     index, lengths = torch.tensor([[0, 1, 2, 3, 4, 5, 6]]), torch.tensor([7])
     tags = torch.tensor([[1, 0, 0, 1, 2, 0, 1]])  # entities end at 0, 4 and 6
     with torch.no_grad():
-        plain = nets[False](X, index, lengths, gold_tags=tags)
-        assert torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
-        nets[True].pair_context.out.weight.normal_()
-        assert not torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
+        plain = nets["none"](X, index, lengths, gold_tags=tags)
+        assert torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
+        nets["max"].pair_context.out.weight.normal_()
+        assert not torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
