@@ -90,10 +90,10 @@ def build_deeper_joint(
 
     n_shared, n_ner and n_re may each be 0. Sentences longer than max_length tokens
     are processed in windows of max_length tokens. rel_bilinear adds a full bilinear
-    term to the relation scorer and rel_context ("mean" or "max") the pooled tokens between
-    two entity ends (SpERT's localized context), neither in the paper. int8: predict on the CPU with
-    the RNN and linear layers dynamically quantized to int8, and those of a frozen encoder
-    in tok2vec (FrozenTransformer.v1) too (training is unchanged).
+    term to the relation scorer and rel_context ("mean" or "max") the pooled tokens
+    between two entity ends (SpERT's localized context), neither in the paper. int8:
+    predict on the CPU with the RNN and linear layers dynamically quantized to int8, and
+    those of a frozen encoder in tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """
     if max_length < 1:
         raise ValueError(f"max_length must be >= 1, got {max_length}.")

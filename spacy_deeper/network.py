@@ -173,10 +173,10 @@ def range_max(c: Tensor, first: Tensor, end: Tensor) -> Tensor:
         levels.append(torch.maximum(prev[:, :-half], prev[:, half:]))
     table = torch.stack([F.pad(level, (0, 0, 0, width - level.shape[1])) for level in levels])
     length = end - first
-    k = torch.floor(torch.log2(length.clamp(min=1).to(torch.float64))).long()
+    k = sum((length >= 2 ** level).long() for level in range(1, len(levels)))  # floor(log2(length)), exactly
     rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
-    last = (end - (2 ** k)).clamp(min=0)
-    pooled = torch.maximum(table[k, rows, first.clamp(max=width - 1)], table[k, rows, last])
+    last = (end - (2 ** k)).clamp(min=0)  # the second window ends where the range does
+    pooled = torch.maximum(table[k, rows, first], table[k, rows, last])
     return pooled * (length > 0)[..., None].to(c.dtype)
 
 
@@ -193,7 +193,7 @@ class PairContext(nn.Module):
 
     def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, pool: str):
         super().__init__()
-        if pool not in ("mean", "max"):
+        if pool not in CONTEXT_POOLS[1:]:
             raise ValueError(f"Unknown context pooling {pool!r}: use 'mean' or 'max'.")
         self.pool = pool
         self.dropout = nn.Dropout(dropout)

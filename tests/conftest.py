@@ -1,8 +1,4 @@
 """Shared fixtures: a tiny deeper_joint pipeline trained to overfit 10 CoNLL04 sentences."""
-import subprocess
-import sys
-import textwrap
-
 import pytest
 import spacy
 
@@ -47,10 +43,3 @@ def tiny_vectors(folder):
     nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, data=numpy.ones((1, 4), dtype="float32"), keys=["the"], attr="LOWER")
     nlp.to_disk(folder / "vectors")
     return folder / "vectors"
-
-
-def run_python(code: str) -> str:
-    """The last line `code` prints in a fresh interpreter."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip().splitlines()[-1]

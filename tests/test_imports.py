@@ -1,6 +1,15 @@
 """What importing the package does, and does not do, to the process: spaCy imports it for every
 pipeline it builds once spacy-deeper is installed (through the entry points)."""
-from conftest import run_python
+import subprocess
+import sys
+import textwrap
+
+
+def run_python(code: str) -> str:
+    """The last line `code` prints in a fresh interpreter."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def test_the_visualizer_is_imported_on_first_use():
