@@ -278,13 +278,10 @@ class DeeperJointNet(nn.Module):
         self.crf = LinearChainCRF(n_tags, torch.tensor(allowed, dtype=torch.bool))
         self.re_rnn = BiRNN(self.shared.n_out, hidden, hp.n_re, cell, drop)
         self.tag_embed = nn.Embedding(n_tags, hp.tag_embed_size)
-        self.relations = MultiHeadSelection(
-            self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout, hp.rel_bilinear
-        )
-        self.pair_context = (
-            PairContext(self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout, hp.rel_context)
-            if hp.rel_context != "none" else None
-        )
+        # Both relation terms read the RE vectors with the tag embedding and give a logit per type.
+        rel_shape = (self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout)
+        self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
+        self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
         self.to(self._anchor.device)
