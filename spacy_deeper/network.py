@@ -157,9 +157,6 @@ class MultiHeadSelection(nn.Module):
 
 
 CONTEXT_POOLS = ("none", "mean", "max")
-# What stands for an entity in the relation scorer: its last token's vector (the paper's)
-# or the maximum over its tokens' vectors (SpERT's span pooling, Eberts and Ulges 2020).
-ENTITY_POOLS = ("last", "max")
 
 
 def range_max(c: Tensor, first: Tensor, end: Tensor) -> Tensor:
@@ -167,7 +164,7 @@ def range_max(c: Tensor, first: Tensor, end: Tensor) -> Tensor:
     zeros where the range is empty, from a sparse table: level k holds the maxima of
     windows of 2^k tokens, and any range is covered by two windows of one level.
 
-    c: (batch, width, d); first, end: (batch, ...) of one shape -> (batch, ..., d).
+    c: (batch, width, d); first, end: (batch, n, n) -> (batch, n, n, d).
     """
     width = c.shape[1]
     levels = [c]
@@ -177,7 +174,7 @@ def range_max(c: Tensor, first: Tensor, end: Tensor) -> Tensor:
     table = torch.stack([F.pad(level, (0, 0, 0, width - level.shape[1])) for level in levels])
     length = end - first
     k = sum((length >= 2 ** level).long() for level in range(1, len(levels)))  # floor(log2(length)), exactly
-    rows = torch.arange(c.shape[0], device=c.device).view(-1, *[1] * (first.dim() - 1))
+    rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
     last = (end - (2 ** k)).clamp(min=0)  # the second window ends where the range does
     pooled = torch.maximum(table[k, rows, first], table[k, rows, last])
     return pooled * (length > 0)[..., None].to(c.dtype)
@@ -236,7 +233,6 @@ class NetSettings:
     rel_dropout: float  # before the relation scorer
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
     rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
-    rel_entity: str  # an entity in the relation scorer: its last token ("last") or the max over its tokens ("max")
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -244,8 +240,6 @@ class NetSettings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
         if self.rel_context not in CONTEXT_POOLS:
             raise ValueError(f"Unknown rel_context {self.rel_context!r}: use one of {list(CONTEXT_POOLS)}.")
-        if self.rel_entity not in ENTITY_POOLS:
-            raise ValueError(f"Unknown rel_entity {self.rel_entity!r}: use one of {list(ENTITY_POOLS)}.")
         if self.rnn_type not in RNN_TYPES:
             raise ValueError(f"Unknown rnn_type {self.rnn_type!r}: use one of {sorted(RNN_TYPES)}.")
 
@@ -317,36 +311,29 @@ class DeeperJointNet(nn.Module):
         training = gold_tags is not None
         tags = gold_tags if training else self.crf.viterbi(emissions, lengths)
         re_input = torch.cat([self.re_rnn(shared, lengths), self.tag_embed(tags)], dim=-1)
-        ends, starts = self._entity_bounds(tags, lengths)
+        ends = self._entity_ends(tags, lengths)
         seg, pos = ends.nonzero(as_tuple=True)
         n_seg = index.shape[0]
         if training:
             ner_loss = self.crf.neg_log_likelihood(emissions, tags, lengths).sum() / n_seg
-            rel_loss = self._relation_loss(re_input, ends, starts, seg, pos, gold_pairs) / n_seg
+            rel_loss = self._relation_loss(re_input, ends, seg, pos, gold_pairs) / n_seg
             return ner_loss, rel_loss
         if seg.numel() == 0 or self.shape["n_rels"] == 0:
             n_rels = self.shape["n_rels"]
             return tags, index.new_zeros(0, 3), X.new_zeros(0, n_rels)
-        logits, slot, valid = self._pair_logits(re_input, ends, starts, seg, pos)
+        logits, slot, valid = self._pair_logits(re_input, ends, seg, pos)
         seg_i, head_i, tail_i = valid.nonzero(as_tuple=True)
         pairs = torch.stack([seg_i, slot[seg_i, head_i], slot[seg_i, tail_i]], dim=1)
         return tags, pairs, torch.sigmoid(logits[seg_i, head_i, tail_i])
 
-    def _entity_bounds(self, tags: Tensor, lengths: Tensor) -> Tuple[Tensor, Tensor]:
-        """(n_segments, width) mask of the last tokens of entities, and for every token
-        the position where the entity it is in begins (where it is in none, that of the
-        last entity before it, or 0)."""
-        steps = torch.arange(tags.shape[1], device=tags.device)[None, :]
-        valid = steps < lengths[:, None]
+    def _entity_ends(self, tags: Tensor, lengths: Tensor) -> Tensor:
+        """(n_segments, width) mask of the last tokens of entities."""
+        valid = torch.arange(tags.shape[1], device=tags.device)[None, :] < lengths[:, None]
         entity = self.is_entity[tags] & valid
         continues = self.is_continuation[tags] & valid
-        joined = torch.zeros_like(continues)  # token t continues the entity of token t - 1
-        joined[:, 1:] = continues[:, 1:] & entity[:, :-1]
-        next_joined = torch.zeros_like(joined)
-        next_joined[:, :-1] = joined[:, 1:]
-        begins = entity & ~joined
-        starts = torch.where(begins, steps, torch.zeros_like(steps)).cummax(1).values
-        return entity & ~next_joined, starts
+        next_continues = torch.zeros_like(continues)
+        next_continues[:, :-1] = continues[:, 1:] & entity[:, :-1]
+        return entity & ~next_continues
 
     @staticmethod
     def _ranks(ends: Tensor, seg: Tensor) -> Tensor:
@@ -355,7 +342,7 @@ class DeeperJointNet(nn.Module):
         offsets = torch.cumsum(counts, 0) - counts
         return torch.arange(seg.shape[0], device=seg.device) - offsets[seg]
 
-    def _pair_logits(self, re_input: Tensor, ends: Tensor, starts: Tensor, seg: Tensor, pos: Tensor):
+    def _pair_logits(self, re_input: Tensor, ends: Tensor, seg: Tensor, pos: Tensor):
         """Logits over all ordered pairs of distinct entity ends within each segment.
 
         Returns logits (n_seg, n_max, n_max, n_rels), slot (n_seg, n_max): the token
@@ -367,21 +354,18 @@ class DeeperJointNet(nn.Module):
         slot[seg, self._ranks(ends, seg)] = pos
         filled = torch.arange(n_max, device=ends.device)[None, :] < counts[:, None]
         rows = torch.arange(ends.shape[0], device=ends.device)[:, None]
-        if self.settings.rel_entity == "max":
-            logits = self.relations(range_max(re_input, starts[rows, slot], slot + 1))
-        else:
-            logits = self.relations(re_input[rows, slot])
+        logits = self.relations(re_input[rows, slot])
         if self.pair_context is not None:
             logits = logits + self.pair_context(re_input, slot)
         eye = torch.eye(n_max, dtype=torch.bool, device=ends.device)
         valid = filled[:, :, None] & filled[:, None, :] & ~eye
         return logits, slot, valid
 
-    def _relation_loss(self, re_input, ends, starts, seg, pos, gold_pairs) -> Tensor:
+    def _relation_loss(self, re_input, ends, seg, pos, gold_pairs) -> Tensor:
         """Binary cross-entropy summed over all candidate pairs and relation types."""
         if seg.numel() < 2 or self.shape["n_rels"] == 0:
             return re_input.sum() * 0.0
-        logits, slot, valid = self._pair_logits(re_input, ends, starts, seg, pos)
+        logits, slot, valid = self._pair_logits(re_input, ends, seg, pos)
         target = torch.zeros_like(logits)
         if gold_pairs is not None and gold_pairs.numel():
             # Map each gold (segment, token) to its slot among the segment's entity ends.

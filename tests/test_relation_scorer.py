@@ -114,12 +114,12 @@ def test_the_net_adds_the_context_only_when_asked():
     nets = {}
     for rel_context in ("none", "max"):
         torch.manual_seed(3)
-        net = DeeperJointNet(NetSettings(**settings, rel_context=rel_context, rel_entity="last"))
+        net = DeeperJointNet(NetSettings(**settings, rel_context=rel_context))
         net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
         nets[rel_context] = net.eval()
     assert nets["none"].pair_context is None
     with pytest.raises(ValueError, match="Unknown rel_context 'sum'"):
-        NetSettings(**settings, rel_context="sum", rel_entity="last")
+        NetSettings(**settings, rel_context="sum")
     # The same weights but for the context's, which start at zero: the same predictions.
     missing = nets["max"].load_state_dict(nets["none"].state_dict(), strict=False).missing_keys
     assert sorted(missing) == ["pair_context.out.weight", "pair_context.project.bias", "pair_context.project.weight"]
@@ -131,39 +131,3 @@ def test_the_net_adds_the_context_only_when_asked():
         assert torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
         nets["max"].pair_context.out.weight.normal_()
         assert not torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
-
-
-def test_entity_bounds_and_max_pooled_entities_by_loop():
-    settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none")
-    with pytest.raises(ValueError, match="Unknown rel_entity 'mean'"):
-        NetSettings(**settings, rel_entity="mean")
-    # BIO with one label: O, B, I. An I after O begins an entity, as the decoder reads it.
-    flags = dict(allowed=[[True] * 3] * 3, is_entity=[False, True, True], is_continuation=[False, False, True])
-    nets = {}
-    for pool in ("last", "max"):
-        torch.manual_seed(4)
-        nets[pool] = DeeperJointNet(NetSettings(**settings, rel_entity=pool))
-        nets[pool].configure(n_in=5, n_rels=2, **flags)
-        nets[pool].eval()
-    tags = torch.tensor([[1, 2, 2, 0, 2, 1, 1, 2, 0], [0, 1, 2, 1, 0, 0, 0, 0, 0]])
-    lengths = torch.tensor([9, 5])  # the second row's last four tokens are padding
-    ends, starts = nets["max"]._entity_bounds(tags, lengths)
-    # Entities: row 0 [0, 3), [4, 5), [5, 6), [6, 8); row 1 [1, 3), [3, 4).
-    assert ends.nonzero().tolist() == [[0, 2], [0, 4], [0, 5], [0, 7], [1, 2], [1, 3]]
-    for b, t in ends.nonzero().tolist():
-        assert starts[b, t].item() == {(0, 2): 0, (0, 4): 4, (0, 5): 5, (0, 7): 6, (1, 2): 1, (1, 3): 3}[(b, t)]
-    torch.manual_seed(5)
-    re_input = torch.randn(2, 9, 4 * 2 + 3)
-    seg, pos = ends.nonzero(as_tuple=True)
-    with torch.no_grad():
-        logits, slot, valid = nets["max"]._pair_logits(re_input, ends, starts, seg, pos)
-        spans = {0: [(0, 3), (4, 5), (5, 6), (6, 8)], 1: [(1, 3), (3, 4)]}
-        for b, row in spans.items():
-            pooled = torch.stack([re_input[b, start:end].max(0).values for start, end in row])
-            expected = nets["max"].relations(pooled[None])[0]
-            n = len(row)
-            assert torch.allclose(logits[b, :n, :n], expected, atol=1e-6)
-        # The same weights with the last token instead: equal where both entities are one token long.
-        last, _, _ = nets["last"]._pair_logits(re_input, ends, starts, seg, pos)
-    assert torch.allclose(last[0, 1, 2], logits[0, 1, 2]) and not torch.allclose(last[0, 0, 1], logits[0, 0, 1])
