@@ -6,7 +6,9 @@ Predicts on the gold tokens (as `spacy evaluate --gold-preproc`) and splits RE+'
 errors under the strict criterion: a missed gold relation whose two arguments were
 both predicted right (span and type) is the relation scorer's miss; one with an
 argument missed or mistyped is NER's. Likewise a wrong predicted relation is the
-scorer's when both its arguments are gold entities, NER's otherwise. Use dev data.
+scorer's when both its arguments are gold entities, NER's otherwise. Then NER's own
+errors, by kind: an entity with a gold span but another type, one that overlaps a
+gold entity with other bounds, and one that overlaps none (each way round). Use dev data.
 """
 import argparse
 from typing import Dict, Iterable, Tuple
@@ -44,6 +46,45 @@ def split_errors(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, int]:
     return counts
 
 
+ENTITY_KINDS = ("type", "boundary", "none")
+
+
+def _kind(ent: EntKey, others: set) -> str:
+    """How an entity that is not in `others` misses them: the same span with another
+    type, an overlap with other bounds, or no overlap at all."""
+    start, end, _ = ent
+    if any((o_start, o_end) == (start, end) for o_start, o_end, _ in others):
+        return "type"
+    if any(o_start < end and start < o_end for o_start, o_end, _ in others):
+        return "boundary"
+    return "none"
+
+
+def entity_errors(pairs: Iterable[Tuple[Doc, Doc]]) -> Dict[str, Dict[str, int]]:
+    """NER's errors by kind over (gold, predicted) doc pairs on the same tokens: the
+    wrong predicted entities and the missed gold ones."""
+    counts = {side: dict.fromkeys(ENTITY_KINDS, 0) for side in ("wrong", "missed")}
+    for gold, pred in pairs:
+        gold_ents, pred_ents = _ents(gold), _ents(pred)
+        for ent in pred_ents - gold_ents:
+            counts["wrong"][_kind(ent, gold_ents)] += 1
+        for ent in gold_ents - pred_ents:
+            counts["missed"][_kind(ent, pred_ents)] += 1
+    return counts
+
+
+def render_entities(counts: Dict[str, Dict[str, int]]) -> str:
+    wrong, missed = counts["wrong"], counts["missed"]
+    return "\n".join(
+        [
+            "| NER errors | count | a gold span, another type | other bounds than an overlapping entity | no overlap |",
+            "| :-- | --: | --: | --: | --: |",
+            f"| wrong predicted entities | {sum(wrong.values())} | {wrong['type']} | {wrong['boundary']} | {wrong['none']} |",
+            f"| missed gold entities | {sum(missed.values())} | {missed['type']} | {missed['boundary']} | {missed['none']} |",
+        ]
+    ) + "\n"
+
+
 def render(counts: Dict[str, int]) -> str:
     return "\n".join(
         [
@@ -66,8 +107,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     nlp = spacy.load(args.model)
     gold = list(DocBin().from_disk(args.data).get_docs(nlp.vocab))
-    predicted = nlp.pipe(same_words(doc, nlp.vocab) for doc in gold)
-    print(render(split_errors(zip(gold, predicted))), end="")
+    pairs = list(zip(gold, nlp.pipe(same_words(doc, nlp.vocab) for doc in gold)))
+    print(render(split_errors(pairs)) + "\n" + render_entities(entity_errors(pairs)), end="")
     return 0
 
 
