@@ -216,6 +216,33 @@ class PairContext(nn.Module):
         return self.out((prefix[rows, end] - prefix[rows, first]) / count)
 
 
+class PairDistance(nn.Module):
+    """The order and distance of two entity ends as a logit per relation type (not in
+    the paper; position features as relation classifiers have long used them, e.g. Zeng
+    et al. 2014). The rest of the scorer sees the two entities, not which comes first in
+    the sentence nor how far apart they are. The signed distance, tail end minus head end,
+    falls in one of `2 * n_buckets + 1` buckets: 1, 2, 3-4, 5-8, ... tokens (each bucket
+    doubling, the last open-ended) either way, and 0. Each bucket's logits start at zero,
+    so the scorer starts as the paper's."""
+
+    def __init__(self, n_rels: int, n_buckets: int = 7):
+        super().__init__()
+        self.n_buckets = n_buckets
+        self.out = nn.Embedding(2 * n_buckets + 1, n_rels)
+        nn.init.zeros_(self.out.weight)
+
+    def bucket(self, distance: Tensor) -> Tensor:
+        """The bucket of each signed distance, 0 to 2 * n_buckets (n_buckets for 0)."""
+        size = distance.abs()
+        # 1 -> 1, 2 -> 2, 3-4 -> 3, 5-8 -> 4, ...: 1 + ceil(log2(size)), by integer comparisons.
+        level = (size > 0).long() + sum((size > 2 ** k).long() for k in range(self.n_buckets - 1))
+        return self.n_buckets + distance.sign() * level.clamp(max=self.n_buckets)
+
+    def forward(self, slot: Tensor) -> Tensor:
+        """slot: (batch, n) the token positions of the entity ends -> logits (batch, n, n, n_rels)."""
+        return self.out(self.bucket(slot[:, None, :] - slot[:, :, None]))
+
+
 @dataclass(frozen=True)
 class NetSettings:
     """The network's hyperparameters. Their defaults are those of the registered
@@ -233,6 +260,7 @@ class NetSettings:
     rel_dropout: float  # before the relation scorer
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
     rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
+    rel_distance: bool  # add a logit per relation type for the order and distance of the two entity ends
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -282,6 +310,7 @@ class DeeperJointNet(nn.Module):
         rel_shape = (self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout)
         self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
         self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
+        self.pair_distance = PairDistance(max(n_rels, 1)) if hp.rel_distance else None
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
         self.to(self._anchor.device)
@@ -357,6 +386,8 @@ class DeeperJointNet(nn.Module):
         logits = self.relations(re_input[rows, slot])
         if self.pair_context is not None:
             logits = logits + self.pair_context(re_input, slot)
+        if self.pair_distance is not None:
+            logits = logits + self.pair_distance(slot)
         eye = torch.eye(n_max, dtype=torch.bool, device=ends.device)
         valid = filled[:, :, None] & filled[:, None, :] & ~eye
         return logits, slot, valid

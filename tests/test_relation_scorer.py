@@ -4,7 +4,9 @@ import math
 import pytest
 import torch
 
-from spacy_deeper.network import DeeperJointNet, MultiHeadSelection, NetSettings, PairContext, pair_features, range_max
+from spacy_deeper.network import (
+    DeeperJointNet, MultiHeadSelection, NetSettings, PairContext, PairDistance, pair_features, range_max,
+)
 
 
 def test_pair_features_by_hand():
@@ -109,7 +111,7 @@ def test_range_max_gradient_reaches_only_the_maxima():
 
 def test_the_net_adds_the_context_only_when_asked():
     settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False)
+                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_distance=False)
     allowed = [[True] * 3] * 3  # O, B, I
     nets = {}
     for rel_context in ("none", "max"):
@@ -131,3 +133,44 @@ def test_the_net_adds_the_context_only_when_asked():
         assert torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
         nets["max"].pair_context.out.weight.normal_()
         assert not torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
+
+
+def test_pair_distance_buckets_by_hand_and_its_zero_start():
+    distance = PairDistance(n_rels=2, n_buckets=4)  # 1, 2, 3-4, 5+ either way, and 0
+    signed = torch.tensor([0, 1, 2, 3, 4, 5, 8, 100, -1, -2, -3, -4, -5, -100])
+    assert distance.bucket(signed).tolist() == [4, 5, 6, 7, 7, 8, 8, 8, 3, 2, 1, 1, 0, 0]
+    slot = torch.tensor([[2, 0, 9]])
+    assert torch.equal(distance(slot), torch.zeros(1, 3, 3, 2))  # it starts at zero
+    with torch.no_grad():
+        distance.out.weight.copy_(torch.arange(18.0).reshape(9, 2))
+    logits = distance(slot)
+    # [0, i, j] is head i, tail j: the tail's end minus the head's.
+    for i in range(3):
+        for j in range(3):
+            b = int(distance.bucket(torch.tensor(int(slot[0, j]) - int(slot[0, i]))))
+            assert logits[0, i, j].tolist() == [2.0 * b, 2.0 * b + 1]
+    assert logits[0, 0, 1].tolist() == [4.0, 5.0]  # 0 - 2 = -2: bucket 2
+    assert logits[0, 1, 0].tolist() == [12.0, 13.0]  # +2: bucket 6
+
+
+def test_the_net_adds_the_distance_only_when_asked():
+    settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
+                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none")
+    allowed = [[True] * 3] * 3  # O, B, I
+    nets = {}
+    for rel_distance in (False, True):
+        torch.manual_seed(3)
+        net = DeeperJointNet(NetSettings(**settings, rel_distance=rel_distance))
+        net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
+        nets[rel_distance] = net.eval()
+    assert nets[False].pair_distance is None
+    missing = nets[True].load_state_dict(nets[False].state_dict(), strict=False).missing_keys
+    assert missing == ["pair_distance.out.weight"]
+    X = torch.randn(7, 5)
+    index, lengths = torch.tensor([[0, 1, 2, 3, 4, 5, 6]]), torch.tensor([7])
+    tags = torch.tensor([[1, 0, 0, 1, 2, 0, 1]])  # entities end at 0, 4 and 6
+    with torch.no_grad():
+        plain = nets[False](X, index, lengths, gold_tags=tags)
+        assert torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
+        nets[True].pair_distance.out.weight.normal_()
+        assert not torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
