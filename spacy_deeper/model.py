@@ -81,7 +81,6 @@ def build_deeper_joint(
     rel_bilinear: bool = False,
     rel_context: str = "none",
     rel_distance: bool = False,
-    rel_context_pair: bool = False,
     max_length: int = 128,
     int8: bool = False,
 ) -> Model:
@@ -94,8 +93,7 @@ def build_deeper_joint(
     are processed in windows of max_length tokens. rel_bilinear adds a full bilinear
     term to the relation scorer and rel_context ("mean" or "max") the pooled tokens
     between two entity ends (SpERT's localized context), and rel_distance a logit per type
-    for the order and distance of the two entities, none of them in the paper
-    (rel_context_pair: the pooled context meets the two entities in a hidden layer). int8:
+    for the order and distance of the two entities, none of them in the paper. int8:
     predict on the CPU with the RNN and linear layers dynamically quantized to int8, and
     those of a frozen encoder in tok2vec (FrozenTransformer.v1) too (training is unchanged).
     """
@@ -105,7 +103,7 @@ def build_deeper_joint(
         rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout, rel_bilinear=rel_bilinear,
-        rel_context=rel_context, rel_distance=rel_distance, rel_context_pair=rel_context_pair,
+        rel_context=rel_context, rel_distance=rel_distance,
     )
     net = DeeperJointNet(settings)
     # Token feature layers with an int8 mode (the frozen encoder of FrozenTransformer.v1) follow

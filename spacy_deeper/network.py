@@ -191,39 +191,29 @@ class PairContext(nn.Module):
     between each pair.
     """
 
-    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, pool: str, pair: bool = False):
+    def __init__(self, n_in: int, hidden: int, n_rels: int, dropout: float, pool: str):
         super().__init__()
         if pool not in CONTEXT_POOLS[1:]:
             raise ValueError(f"Unknown context pooling {pool!r}: use 'mean' or 'max'.")
         self.pool = pool
         self.dropout = nn.Dropout(dropout)
         self.project = nn.Linear(n_in, hidden)
-        # pair: the pooled context meets the two entity ends' vectors in a hidden layer,
-        # relu(p + A h_head + B h_tail), before the map (directional; otherwise symmetric).
-        self.head = nn.Linear(n_in, hidden, bias=False) if pair else None
-        self.tail = nn.Linear(n_in, hidden, bias=False) if pair else None
         self.out = nn.Linear(hidden, n_rels, bias=False)
         nn.init.zeros_(self.out.weight)
 
     def forward(self, h: Tensor, slot: Tensor) -> Tensor:
         """h: (batch, width, n_in) every token's RE vector; slot: (batch, n) the token
         positions of the entity ends -> logits (batch, n, n, n_rels)."""
-        h = self.dropout(h)
-        c = torch.tanh(self.project(h))
+        c = torch.tanh(self.project(self.dropout(h)))
         lo = torch.minimum(slot[:, :, None], slot[:, None, :])
         end = torch.maximum(slot[:, :, None], slot[:, None, :])
         first = torch.minimum(lo + 1, end)  # the range [lo + 1, end), empty where end <= lo + 1
-        rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
         if self.pool == "max":
-            pooled = range_max(c, first, end)
-        else:
-            prefix = torch.cat([c.new_zeros(c.shape[0], 1, c.shape[2]), c.cumsum(1)], dim=1)  # prefix[t] = sum c[:t]
-            count = (end - first).clamp(min=1)[..., None].to(c.dtype)
-            pooled = (prefix[rows, end] - prefix[rows, first]) / count
-        if self.head is not None:
-            ends = h[rows[:, :, 0], slot]  # (batch, n, n_in)
-            pooled = torch.relu(pooled + self.head(ends)[:, :, None] + self.tail(ends)[:, None, :])
-        return self.out(pooled)
+            return self.out(range_max(c, first, end))
+        prefix = torch.cat([c.new_zeros(c.shape[0], 1, c.shape[2]), c.cumsum(1)], dim=1)  # prefix[t] = sum c[:t]
+        rows = torch.arange(c.shape[0], device=c.device)[:, None, None]
+        count = (end - first).clamp(min=1)[..., None].to(c.dtype)
+        return self.out((prefix[rows, end] - prefix[rows, first]) / count)
 
 
 class PairDistance(nn.Module):
@@ -271,7 +261,6 @@ class NetSettings:
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
     rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
     rel_distance: bool  # add a logit per relation type for the order and distance of the two entity ends
-    rel_context_pair: bool  # the pooled context meets the two entities in a hidden layer (rel_context only)
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -320,9 +309,7 @@ class DeeperJointNet(nn.Module):
         # Both relation terms read the RE vectors with the tag embedding and give a logit per type.
         rel_shape = (self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout)
         self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
-        self.pair_context = (
-            PairContext(*rel_shape, hp.rel_context, pair=hp.rel_context_pair) if hp.rel_context != "none" else None
-        )
+        self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
         self.pair_distance = PairDistance(max(n_rels, 1)) if hp.rel_distance else None
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)

@@ -28,7 +28,7 @@ def test_the_default_config_holds_the_whole_default_model():
     assert Config({"model": model}).to_str() == Config({"model": filled}).to_str()
     assert set(model) == {
         "@architectures", "tok2vec", "rnn_type", "hidden_size", "n_shared", "n_ner", "n_re", "ner_hidden",
-        "tag_embed_size", "rel_hidden", "rnn_dropout", "rel_dropout", "rel_bilinear", "rel_context", "rel_distance", "rel_context_pair", "max_length", "int8",
+        "tag_embed_size", "rel_hidden", "rnn_dropout", "rel_dropout", "rel_bilinear", "rel_context", "rel_distance", "max_length", "int8",
     }
     assert model["tok2vec"]["attrs"] == ["NORM", "PREFIX", "SUFFIX", "SHAPE"]  # a list, as a config writes it
 

@@ -46,7 +46,7 @@ def test_forked_children_get_one_torch_thread_only_once_a_network_is_built():
         import spacy_deeper.network
         spacy.blank("en")  # loads every installed package's factories
         imported = threads_in_a_forked_child()
-        spacy_deeper.network.DeeperJointNet(spacy_deeper.network.NetSettings("gru", 8, 1, 1, 1, 8, 4, 8, 0.0, 0.0, False, "none", False, False))
+        spacy_deeper.network.DeeperJointNet(spacy_deeper.network.NetSettings("gru", 8, 1, 1, 1, 8, 4, 8, 0.0, 0.0, False, "none", False))
         built = threads_in_a_forked_child()
         print(imported, built, torch.get_num_threads())
         """

@@ -111,8 +111,7 @@ def test_range_max_gradient_reaches_only_the_maxima():
 
 def test_the_net_adds_the_context_only_when_asked():
     settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_distance=False,
-                    rel_context_pair=False)
+                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_distance=False)
     allowed = [[True] * 3] * 3  # O, B, I
     nets = {}
     for rel_context in ("none", "max"):
@@ -156,8 +155,7 @@ def test_pair_distance_buckets_by_hand_and_its_zero_start():
 
 def test_the_net_adds_the_distance_only_when_asked():
     settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none",
-                    rel_context_pair=False)
+                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none")
     allowed = [[True] * 3] * 3  # O, B, I
     nets = {}
     for rel_distance in (False, True):
@@ -176,23 +174,3 @@ def test_the_net_adds_the_distance_only_when_asked():
         assert torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
         nets[True].pair_distance.out.weight.normal_()
         assert not torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
-
-
-def test_pair_context_with_the_entities_by_loop():
-    torch.manual_seed(6)
-    context = PairContext(n_in=5, hidden=4, n_rels=3, dropout=0.0, pool="max", pair=True).eval()
-    h = torch.randn(2, 9, 5)
-    slot = torch.tensor([[1, 6, 2], [8, 0, 4]])
-    assert torch.equal(context(h, slot), torch.zeros(2, 3, 3, 3))  # the map starts at zero
-    with torch.no_grad():
-        context.out.weight.normal_()
-    logits = context(h, slot)
-    c = torch.tanh(context.project(h))
-    for b in range(2):
-        for i in range(3):
-            for j in range(3):
-                lo, hi = sorted((int(slot[b, i]), int(slot[b, j])))
-                pooled = torch.stack([c[b, t] for t in range(lo + 1, hi)]).max(0).values if hi > lo + 1 else torch.zeros(4)
-                hidden = torch.relu(pooled + context.head.weight @ h[b, slot[b, i]] + context.tail.weight @ h[b, slot[b, j]])
-                assert logits[b, i, j].tolist() == pytest.approx((context.out.weight @ hidden).tolist(), abs=1e-5)
-    assert not torch.allclose(logits, logits.transpose(1, 2))  # directional, unlike the plain context
