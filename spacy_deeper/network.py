@@ -310,7 +310,7 @@ class DeeperJointNet(nn.Module):
         rel_shape = (self.re_rnn.n_out + hp.tag_embed_size, hp.rel_hidden, max(n_rels, 1), hp.rel_dropout)
         self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
         self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
-        self.pair_distance = PairDistance(max(n_rels, 1)) if hp.rel_distance else None
+        self.pair_distance = PairDistance(rel_shape[2]) if hp.rel_distance else None  # a logit per type
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
         self.to(self._anchor.device)

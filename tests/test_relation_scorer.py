@@ -109,30 +109,46 @@ def test_range_max_gradient_reaches_only_the_maxima():
     assert c.grad.flatten().tolist() == [0.0, 2.0, 0.0, 0.0, 0.0]  # the maximum of both ranges, once for each
 
 
-def test_the_net_adds_the_context_only_when_asked():
-    settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_distance=False)
+# A small net with neither optional relation term; the tests below change one setting of it.
+PLAIN = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3, rel_hidden=4,
+             rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none", rel_distance=False)
+
+
+def _net(**change) -> DeeperJointNet:
+    torch.manual_seed(3)
+    net = DeeperJointNet(NetSettings(**{**PLAIN, **change}))
     allowed = [[True] * 3] * 3  # O, B, I
-    nets = {}
-    for rel_context in ("none", "max"):
-        torch.manual_seed(3)
-        net = DeeperJointNet(NetSettings(**settings, rel_context=rel_context))
-        net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
-        nets[rel_context] = net.eval()
-    assert nets["none"].pair_context is None
-    with pytest.raises(ValueError, match="Unknown rel_context 'sum'"):
-        NetSettings(**settings, rel_context="sum")
-    # The same weights but for the context's, which start at zero: the same predictions.
-    missing = nets["max"].load_state_dict(nets["none"].state_dict(), strict=False).missing_keys
-    assert sorted(missing) == ["pair_context.out.weight", "pair_context.project.bias", "pair_context.project.weight"]
+    net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
+    return net.eval()
+
+
+@pytest.mark.parametrize(
+    "change, term, weights",
+    [
+        ({"rel_context": "max"}, "pair_context",
+         ["pair_context.out.weight", "pair_context.project.bias", "pair_context.project.weight"]),
+        ({"rel_distance": True}, "pair_distance", ["pair_distance.out.weight"]),
+    ],
+)
+def test_the_net_adds_a_relation_term_only_when_asked(change, term, weights):
+    plain, net = _net(), _net(**change)
+    assert getattr(plain, term) is None
+    # The same weights but for the term's, whose map starts at zero: the same predictions.
+    missing = net.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == weights
     X = torch.randn(7, 5)
     index, lengths = torch.tensor([[0, 1, 2, 3, 4, 5, 6]]), torch.tensor([7])
     tags = torch.tensor([[1, 0, 0, 1, 2, 0, 1]])  # entities end at 0, 4 and 6
     with torch.no_grad():
-        plain = nets["none"](X, index, lengths, gold_tags=tags)
-        assert torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
-        nets["max"].pair_context.out.weight.normal_()
-        assert not torch.allclose(nets["max"](X, index, lengths, gold_tags=tags)[1], plain[1])
+        rel_loss = plain(X, index, lengths, gold_tags=tags)[1]
+        assert torch.allclose(net(X, index, lengths, gold_tags=tags)[1], rel_loss)
+        getattr(net, term).out.weight.normal_()
+        assert not torch.allclose(net(X, index, lengths, gold_tags=tags)[1], rel_loss)
+
+
+def test_an_unknown_context_pooling_is_refused():
+    with pytest.raises(ValueError, match="Unknown rel_context 'sum'"):
+        NetSettings(**{**PLAIN, "rel_context": "sum"})
 
 
 def test_pair_distance_buckets_by_hand_and_its_zero_start():
@@ -151,26 +167,3 @@ def test_pair_distance_buckets_by_hand_and_its_zero_start():
             assert logits[0, i, j].tolist() == [2.0 * b, 2.0 * b + 1]
     assert logits[0, 0, 1].tolist() == [4.0, 5.0]  # 0 - 2 = -2: bucket 2
     assert logits[0, 1, 0].tolist() == [12.0, 13.0]  # +2: bucket 6
-
-
-def test_the_net_adds_the_distance_only_when_asked():
-    settings = dict(rnn_type="gru", hidden_size=4, n_shared=1, n_ner=0, n_re=1, ner_hidden=4, tag_embed_size=3,
-                    rel_hidden=4, rnn_dropout=0.0, rel_dropout=0.0, rel_bilinear=False, rel_context="none")
-    allowed = [[True] * 3] * 3  # O, B, I
-    nets = {}
-    for rel_distance in (False, True):
-        torch.manual_seed(3)
-        net = DeeperJointNet(NetSettings(**settings, rel_distance=rel_distance))
-        net.configure(n_in=5, n_rels=2, allowed=allowed, is_entity=[False, True, True], is_continuation=[False, False, True])
-        nets[rel_distance] = net.eval()
-    assert nets[False].pair_distance is None
-    missing = nets[True].load_state_dict(nets[False].state_dict(), strict=False).missing_keys
-    assert missing == ["pair_distance.out.weight"]
-    X = torch.randn(7, 5)
-    index, lengths = torch.tensor([[0, 1, 2, 3, 4, 5, 6]]), torch.tensor([7])
-    tags = torch.tensor([[1, 0, 0, 1, 2, 0, 1]])  # entities end at 0, 4 and 6
-    with torch.no_grad():
-        plain = nets[False](X, index, lengths, gold_tags=tags)
-        assert torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
-        nets[True].pair_distance.out.weight.normal_()
-        assert not torch.allclose(nets[True](X, index, lengths, gold_tags=tags)[1], plain[1])
