@@ -18,7 +18,8 @@ EntKey = Tuple[int, int, str]
 RelKey = Tuple[EntKey, EntKey, str]
 
 
-def _ent_key(span) -> EntKey:
+def span_key(span) -> EntKey:
+    """What an entity is compared by: its character span and label."""
     return (span.start_char, span.end_char, span.label_)
 
 
@@ -46,19 +47,23 @@ def prf_by_type(pairs: Iterable[Tuple[Set[Any], Set[Any]]], type_of: Callable[[A
     return {"micro": micro, "macro": macro, "per_type": per_type}
 
 
-def score_joint(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+def score_joint(
+    examples: Iterable[Example], ent_key: Callable[[Any], EntKey] = span_key, **kwargs
+) -> Dict[str, Any]:
     """The scores of `deeper_joint`: spaCy's names where they exist
     (ents_p/r/f, ents_per_type), plus ents_macro_*, rel_micro_*, rel_macro_*,
-    rel_per_type. Values are fractions, as spaCy's own scorers give them."""
+    rel_per_type. Values are fractions, as spaCy's own scorers give them.
+    `ent_key` maps an entity (a Span) to what it is compared by, in the gold
+    and the predicted docs alike (a looser match, for analysis)."""
     register_extensions()
     ent_pairs, rel_pairs = [], []
     for eg in examples:
         gold_doc, pred_doc = eg.reference, eg.predicted
-        ent_pairs.append(({_ent_key(e) for e in gold_doc.ents}, {_ent_key(e) for e in pred_doc.ents}))
+        ent_pairs.append(({ent_key(e) for e in gold_doc.ents}, {ent_key(e) for e in pred_doc.ents}))
         rel_pairs.append(
             (
-                {(_ent_key(r.head), _ent_key(r.tail), r.label) for r in gold_doc._.relations},
-                {(_ent_key(r.head), _ent_key(r.tail), r.label) for r in pred_doc._.relations},
+                {(ent_key(r.head), ent_key(r.tail), r.label) for r in gold_doc._.relations},
+                {(ent_key(r.head), ent_key(r.tail), r.label) for r in pred_doc._.relations},
             )
         )
     ents = prf_by_type(ent_pairs, lambda key: key[2])

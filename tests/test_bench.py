@@ -385,6 +385,34 @@ def test_raw_text_eval_scores_every_splitter_and_input(trained_nlp, trained_path
     # Without a splitter, on the gold tokens: what nlp.evaluate gives the pipeline without a sentencizer.
     expected = trained_nlp.evaluate([Example(same_words(d, trained_nlp.vocab), d) for d in gold])
     assert rows[("| none", "pre-tokenized")][:2] == [f"{100 * expected['ents_f']:.2f}", f"{100 * expected['rel_micro_f']:.2f}"]
+    assert all(len(cells) == 6 for cells in rows.values())  # strict, then with the final period left out
+
+
+def test_without_final_period_matches_a_split_off_period_to_a_glued_one():
+    import spacy
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+
+    from bench.raw_text_eval import without_final_period
+    from spacy_deeper.scorer import score_joint
+
+    nlp = spacy.blank("en")
+    gold = Doc(nlp.vocab, words=["Ann", "lives", "in", "Kosovo."])  # the benchmark's tokens
+    gold.ents = [Span(gold, 0, 1, "Peop"), Span(gold, 3, 4, "Loc")]
+    gold._.relations = [[0, 1, 3, 4, "Live_In"]]
+    raw = nlp.make_doc(gold.text)  # Ann lives in Kosovo .
+    assert [t.text for t in raw][3:] == ["Kosovo", "."]
+    raw.ents = [Span(raw, 0, 1, "Peop"), Span(raw, 3, 4, "Loc")]
+    raw._.relations = [[0, 1, 3, 4, "Live_In", 0.9]]
+    strict = score_joint([Example(raw, gold)])
+    assert (strict["ents_f"], strict["rel_micro_f"]) == (0.5, 0.0)
+    loose = score_joint([Example(raw, gold)], ent_key=without_final_period)
+    assert (loose["ents_f"], loose["rel_micro_f"]) == (1.0, 1.0)
+    # By hand: the period and a space before it go; a span without one keeps its end.
+    two = nlp.make_doc("in Kosovo . U.S. Ann")
+    assert without_final_period(Span(two, 1, 3, "Loc")) == (3, 9, "Loc")  # "Kosovo ." -> "Kosovo"
+    assert without_final_period(Span(two, 3, 4, "Loc")) == (12, 15, "Loc")  # "U.S." -> "U.S"
+    assert without_final_period(Span(two, 4, 5, "Peop")) == (17, 20, "Peop")
 
 
 def test_benchmark_accuracy_over_runs_and_its_table(tmp_path):

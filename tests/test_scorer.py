@@ -70,3 +70,14 @@ def test_perfect_and_empty():
     assert perfect["ents_f"] == perfect["rel_micro_f"] == perfect["rel_macro_f"] == 1.0
     empty = score_joint([Example(make_doc(nlp, [], []), make_doc(nlp, [], []))])
     assert empty["ents_f"] == 0.0 and empty["rel_per_type"] == {}
+
+
+def test_ent_key_decides_what_an_entity_is_compared_by():
+    nlp = spacy.blank("en")
+    gold = make_doc(nlp, [(0, 2, "Peop"), (4, 6, "Org")], [[0, 2, 4, 6, "Work_For"]])
+    pred = make_doc(nlp, [(0, 2, "Org"), (4, 6, "Org")], [[0, 2, 4, 6, "Work_For", 1.0]])
+    strict = score_joint([Example(pred, gold)])
+    assert (strict["ents_f"], strict["rel_micro_f"]) == (0.5, 0.0)
+    # Compared by span alone, John Smith's wrong type no longer counts: everything is right.
+    blind = score_joint([Example(pred, gold)], ent_key=lambda span: (span.start_char, span.end_char, ""))
+    assert (blind["ents_f"], blind["rel_micro_f"]) == (1.0, 1.0)
