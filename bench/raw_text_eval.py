@@ -20,7 +20,7 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from spacy_deeper.scorer import EntKey, score_joint
+from spacy_deeper.scorer import EntKey
 
 from .gold import same_words
 
@@ -74,8 +74,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for name, (nlp, splitter) in variants.items():
         for pre in (True, False):
             examples = predict(nlp, gold, pre, splitter)
+            score = nlp.get_pipe("deeper_joint").score  # the scorer the pipeline was configured with
             cells = []
-            for s in (score_joint(examples), score_joint(examples, ent_key=without_final_period)):
+            for s in (score(examples), score(examples, ent_key=without_final_period)):
                 cells += [f"{100 * s[key]:.2f}" for key in ("ents_f", "rel_micro_f", "rel_macro_f")]
             kind = "pre-tokenized" if pre else "raw text"
             print(f"| {name} | {kind} | " + " | ".join(cells) + " |")
