@@ -19,7 +19,6 @@ from spacy.tokens import DocBin
 from spacy.training import Example
 
 from spacy_deeper.relations import RELATIONS_DATA
-from spacy_deeper.scorer import score_joint
 
 from .gold import same_words
 from .metrics_table import METRIC_KEYS
@@ -36,7 +35,7 @@ def sweep(model: str, data: str, thresholds: List[float], component: str = "deep
     for threshold in sorted(thresholds):
         for doc, doc_rows in zip(predicted, rows):
             doc._.set(RELATIONS_DATA, [row for row in doc_rows if row[5] >= threshold])
-        scores = score_joint([Example(p, g) for p, g in zip(predicted, gold)])
+        scores = nlp.get_pipe(component).score([Example(p, g) for p, g in zip(predicted, gold)])
         results[threshold] = {key: round(100 * scores[key], 2) for key in METRIC_KEYS.values()}
     return results
 
