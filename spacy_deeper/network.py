@@ -261,7 +261,6 @@ class NetSettings:
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
     rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
     rel_distance: bool  # add a logit per relation type for the order and distance of the two entity ends
-    init_range: float = 0.0  # > 0: every parameter drawn from U(-init_range, init_range); 0: PyTorch's defaults
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -312,9 +311,6 @@ class DeeperJointNet(nn.Module):
         self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
         self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
         self.pair_distance = PairDistance(rel_shape[2]) if hp.rel_distance else None  # a logit per type
-        if hp.init_range > 0:
-            for param in self.parameters():
-                nn.init.uniform_(param, -hp.init_range, hp.init_range)
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
         self.to(self._anchor.device)
