@@ -81,7 +81,6 @@ def build_deeper_joint(
     rel_bilinear: bool = False,
     rel_context: str = "none",
     rel_distance: bool = False,
-    rnn_init: str = "default",
     max_length: int = 128,
     int8: bool = False,
 ) -> Model:
@@ -104,7 +103,7 @@ def build_deeper_joint(
         rnn_type=rnn_type, hidden_size=hidden_size, n_shared=n_shared, n_ner=n_ner, n_re=n_re,
         ner_hidden=ner_hidden, tag_embed_size=tag_embed_size, rel_hidden=rel_hidden,
         rnn_dropout=rnn_dropout, rel_dropout=rel_dropout, rel_bilinear=rel_bilinear,
-        rel_context=rel_context, rel_distance=rel_distance, rnn_init=rnn_init,
+        rel_context=rel_context, rel_distance=rel_distance,
     )
     net = DeeperJointNet(settings)
     # Token feature layers with an int8 mode (the frozen encoder of FrozenTransformer.v1) follow

@@ -261,7 +261,6 @@ class NetSettings:
     rel_bilinear: bool  # add a bilinear (biaffine) term to the relation scorer
     rel_context: str  # pool the tokens between two entity ends into the relation scorer: none, mean, max
     rel_distance: bool  # add a logit per relation type for the order and distance of the two entity ends
-    rnn_init: str = "default"  # "orthogonal": orthogonal recurrent weights per gate, Xavier input weights, zero biases
 
     def __post_init__(self):
         for name in ("n_shared", "n_ner", "n_re"):
@@ -312,17 +311,6 @@ class DeeperJointNet(nn.Module):
         self.relations = MultiHeadSelection(*rel_shape, hp.rel_bilinear)
         self.pair_context = PairContext(*rel_shape, hp.rel_context) if hp.rel_context != "none" else None
         self.pair_distance = PairDistance(rel_shape[2]) if hp.rel_distance else None  # a logit per type
-        if hp.rnn_init == "orthogonal":
-            for birnn in (self.shared, self.ner_rnn, self.re_rnn):
-                for rnn in [*birnn.forward_rnns, *birnn.backward_rnns]:
-                    for name, param in rnn.named_parameters():
-                        for gate in param.data.split(rnn.hidden_size):
-                            if name.startswith("weight_hh"):
-                                nn.init.orthogonal_(gate)
-                            elif name.startswith("weight_ih"):
-                                nn.init.xavier_uniform_(gate)
-                            else:
-                                nn.init.zeros_(gate)
         self.register_buffer("is_entity", torch.tensor(is_entity, dtype=torch.bool), persistent=False)
         self.register_buffer("is_continuation", torch.tensor(is_continuation, dtype=torch.bool), persistent=False)
         self.to(self._anchor.device)
