@@ -72,9 +72,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     print("| :-- | :-- | --: | --: | --: | --: | --: | --: |")
     for name, (nlp, splitter) in variants.items():
+        score = nlp.get_pipe("deeper_joint").score  # the scorer the pipeline was configured with
         for pre in (True, False):
             examples = predict(nlp, gold, pre, splitter)
-            score = nlp.get_pipe("deeper_joint").score  # the scorer the pipeline was configured with
             cells = []
             for s in (score(examples), score(examples, ent_key=without_final_period)):
                 cells += [f"{100 * s[key]:.2f}" for key in ("ents_f", "rel_micro_f", "rel_macro_f")]
